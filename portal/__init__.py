@@ -1,0 +1,148 @@
+"""The Embedded Services portal: Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+
+from portal.extensions import csrf, db, login_manager, migrate
+from portal.settings import load_settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; ``config`` overrides what the environment says (tests use it)."""
+    settings = load_settings(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=True)
+    app.config.update(settings)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_shellcontext(app)
+    register_commands(app)
+    register_logging(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from portal import queue
+
+    queue.init_app(app)
+
+    from portal.auth.loaders import register_user_loader
+
+    register_user_loader(login_manager)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _tune_sqlite()
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.orders.views import bp as orders_bp
+    from portal.sites.views import bp as sites_bp
+    from portal.staff.views import bp as staff_bp
+    from portal.users.views import bp as users_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(sites_bp)
+    app.register_blueprint(users_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(staff_bp)
+    app.add_url_rule("/", endpoint="index", view_func=_index)
+
+
+def _index():
+    """Send people to their home: staff to the staff area, admins to their orders."""
+    from flask import redirect, url_for
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if current_user.is_staff:
+        return redirect(url_for("staff.subscribers"))
+    return redirect(url_for("orders.index"))
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        return render_template("errors.html", code=code, description=getattr(error, "description", "")), code
+
+    for code in (400, 403, 404, 405, 500):
+        app.register_error_handler(code, render_error)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return (
+            render_template(
+                "errors.html",
+                code=400,
+                description="The form expired or was sent from another page. Reload the page and try again.",
+            ),
+            400,
+        )
+
+
+def register_template_helpers(app: Flask) -> None:
+    from portal import templating
+
+    templating.init_app(app)
+
+
+def register_shellcontext(app: Flask) -> None:
+    def shell_context():
+        from portal import models
+
+        return {"db": db, **{name: getattr(models, name) for name in models.__all__}}
+
+    app.shell_context_processor(shell_context)
+
+
+def register_commands(app: Flask) -> None:
+    from portal.commands import register
+
+    register(app)
+
+
+def register_logging(app: Flask) -> None:
+    if not app.debug and not app.testing and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if app.config.get("ENCRYPTION_KEY_GENERATED") and app.config["PORTAL_ENV"] == "dev":
+        app.logger.warning(
+            "Using a development encryption key generated in %s/encryption.key; "
+            "set PORTAL_ENCRYPTION_KEYS for anything but local development.",
+            app.instance_path,
+        )
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _tune_sqlite() -> None:
+    """WAL lets the web process read while a worker writes the same SQLite file."""
+    from sqlalchemy import event
+
+    engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _set_pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

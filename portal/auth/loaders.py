@@ -1,0 +1,20 @@
+"""Flask-Login user loading."""
+
+from __future__ import annotations
+
+from portal.extensions import db
+
+
+def register_user_loader(login_manager) -> None:
+    from portal.models import AdminUser
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        if not user_id.isdigit():
+            return None
+        return db.session.get(AdminUser, int(user_id))

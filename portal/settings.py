@@ -1,0 +1,129 @@
+"""Configuration read from the environment (and an optional ``.env`` file).
+
+Every setting has an embedded default so a fresh clone runs with no configuration:
+SQLite in ``instance/`` and a private Redis on a unix socket in ``instance/``.
+Production refuses to start without the settings that must not be guessed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
+
+ENVIRONMENTS = ("dev", "test", "production")
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or malformed; raised at start-up, never at request time."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _env_list(name: str) -> list[str]:
+    raw = _env(name, "") or ""
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def instance_path() -> Path:
+    return Path(_env("PORTAL_INSTANCE_PATH", str(DEFAULT_INSTANCE_PATH)))
+
+
+def embedded_redis_socket(instance: Path | None = None) -> Path:
+    """Where ``make run`` starts the private redis-server when REDIS_URL is unset."""
+    return (instance or instance_path()) / "redis.sock"
+
+
+def _persistent_dev_secret(instance: Path, filename: str, make) -> str:
+    """Create a secret once in ``instance/`` so dev sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / filename
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def load_settings(overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping for the environment named by PORTAL_ENV."""
+    overrides = dict(overrides or {})
+    env = overrides.get("PORTAL_ENV") or _env("PORTAL_ENV", "dev")
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    instance = Path(overrides.get("INSTANCE_PATH") or instance_path())
+    production = env == "production"
+
+    secret_key = _env("SECRET_KEY")
+    if secret_key is None:
+        if production:
+            raise ConfigurationError("SECRET_KEY must be set in production")
+        secret_key = _persistent_dev_secret(instance, "secret_key", lambda: secrets.token_hex(32))
+
+    encryption_keys = _env_list("PORTAL_ENCRYPTION_KEYS")
+    generated_encryption_key = False
+    if not encryption_keys:
+        if production:
+            raise ConfigurationError("PORTAL_ENCRYPTION_KEYS must be set in production")
+        encryption_keys = [_persistent_dev_secret(instance, "encryption.key", _fernet_key)]
+        generated_encryption_key = True
+
+    database_url = _env("DATABASE_URL", f"sqlite:///{instance / 'portal.db'}")
+    # Heroku-style URLs name the old driver; SQLAlchemy wants psycopg 3 spelled out.
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+
+    redis_url = _env("REDIS_URL") or f"unix://{embedded_redis_socket(instance)}"
+
+    config = {
+        "PORTAL_ENV": env,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE": _env("RQ_QUEUE", "portal"),
+        "ENCRYPTION_KEYS": encryption_keys,
+        "ENCRYPTION_KEY_GENERATED": generated_encryption_key,
+        # Partner hosts that may resolve to loopback/private addresses (the emulator in dev).
+        "PARTNER_URL_ALLOWED_HOSTS": _env_list("PARTNER_URL_ALLOWED_HOSTS")
+        or ([] if production else ["127.0.0.1", "localhost"]),
+        "PARTNER_URL_REQUIRE_HTTPS": production,
+        "PARTNER_CONNECT_TIMEOUT": float(_env("PARTNER_CONNECT_TIMEOUT", "5")),
+        "PARTNER_READ_TIMEOUT": float(_env("PARTNER_READ_TIMEOUT", "30")),
+        # Dev/demo only: the emulator the demo account points at.
+        "PRESSWISE_EMULATOR_URL": _env("PRESSWISE_EMULATOR_URL", "http://127.0.0.1:8765/r/wsdl-order2.php"),
+        "ORDERS_PER_PAGE": int(_env("ORDERS_PER_PAGE", "50")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "TESTING": env == "test",
+    }
+    config.update(overrides)
+    return config
+
+
+def _engine_options(database_url: str) -> dict:
+    if database_url.startswith("sqlite"):
+        # Web, worker and tests share one SQLite file: wait for locks instead of failing.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}

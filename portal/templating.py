@@ -1,0 +1,38 @@
+"""Jinja filters and globals used across blueprints."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from flask import Flask, request
+
+
+def format_money(value) -> str:
+    if value is None:
+        return ""
+    return f"{Decimal(value):,.2f}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_date(value: date | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+def is_htmx_request() -> bool:
+    """True for requests HTMX sent (they want a fragment, not a whole page)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(format_money, "money")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+    app.add_template_global(is_htmx_request, "is_htmx_request")

@@ -1,0 +1,70 @@
+"""The app factory and settings."""
+
+import pytest
+
+from portal import create_app
+from portal.settings import ConfigurationError, load_settings
+
+
+def test_test_config_uses_test_environment(app):
+    assert app.config["PORTAL_ENV"] == "test"
+    assert app.testing
+
+
+def test_overrides_win_over_environment(migrated_database):
+    app = create_app({"ORDERS_PER_PAGE": 7})
+    assert app.config["ORDERS_PER_PAGE"] == 7
+
+
+def test_production_requires_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        load_settings({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_production_requires_encryption_keys(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("PORTAL_ENCRYPTION_KEYS", raising=False)
+    with pytest.raises(ConfigurationError, match="PORTAL_ENCRYPTION_KEYS"):
+        load_settings({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_production_cookies_are_secure(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("PORTAL_ENCRYPTION_KEYS", "a" * 43 + "=")
+    settings = load_settings({"INSTANCE_PATH": str(tmp_path)})
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["SESSION_COOKIE_HTTPONLY"] is True
+    assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_unknown_environment_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "staging")
+    with pytest.raises(ConfigurationError, match="PORTAL_ENV"):
+        load_settings({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_dev_generates_secrets_once_in_instance(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "dev")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PORTAL_ENCRYPTION_KEYS", raising=False)
+    first = load_settings({"INSTANCE_PATH": str(tmp_path)})
+    second = load_settings({"INSTANCE_PATH": str(tmp_path)})
+    assert first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert first["ENCRYPTION_KEYS"] == second["ENCRYPTION_KEYS"]
+    assert (tmp_path / "encryption.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_postgres_urls_use_psycopg3(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "test")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    assert load_settings({"INSTANCE_PATH": str(tmp_path)})["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_redis_defaults_to_embedded_socket(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "test")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert load_settings({"INSTANCE_PATH": str(tmp_path)})["REDIS_URL"] == f"unix://{tmp_path}/redis.sock"
