@@ -20,7 +20,4 @@ def subscribers():
     return render_template("staff/subscribers.html", subscribers=rows)
 
 
-@bp.route("/status")
-def status():
-    """Database, Redis and workers at a glance."""
-    return render_template("staff/status.html")
+from portal.staff import status  # noqa: E402,F401  (registers the status routes on bp)
