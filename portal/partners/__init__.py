@@ -1,15 +1,46 @@
-"""MIS partners. ``client_for`` returns the client of a partner by its key."""
+"""MIS partners. ``client_for`` returns the client of a partner for one account.
+
+Clients are kept per account (settings and timeouts) and per process, so calls made
+for the same account reuse its HTTP connections; changed settings get a new client.
+"""
 
 from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
 
 from portal.partners.base import AccountSettings, Partner, Timeouts
 
 PARTNER_NAMES = {"presswise": "PressWise"}
 
+_CACHE_SIZE = 32
+_clients: OrderedDict[tuple, Partner] = OrderedDict()
+_clients_lock = threading.Lock()
+
 
 def client_for(partner: str, settings: AccountSettings, timeouts: Timeouts | None = None) -> Partner:
+    if partner not in PARTNER_NAMES:
+        raise ValueError(f"unknown partner {partner!r}")
+    timeouts = timeouts or Timeouts()
+    # A forked worker must not share its parent's sockets, hence the pid in the key.
+    key = (os.getpid(), partner, settings, timeouts)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is not None:
+            _clients.move_to_end(key)
+            return client
+        client = _new_client(partner, settings, timeouts)
+        _clients[key] = client
+        while len(_clients) > _CACHE_SIZE:
+            _, evicted = _clients.popitem(last=False)
+            getattr(evicted, "close", lambda: None)()
+        return client
+
+
+def _new_client(partner: str, settings: AccountSettings, timeouts: Timeouts) -> Partner:
     if partner == "presswise":
         from portal.partners.presswise import PressWiseClient
 
-        return PressWiseClient(settings, timeouts or Timeouts())
+        return PressWiseClient(settings, timeouts)
     raise ValueError(f"unknown partner {partner!r}")

@@ -1,0 +1,278 @@
+"""The PressWise client: one instance per account, safe to share between threads.
+
+Every call ends in a result or in one ``PartnerError`` subclass that says what happened:
+
+- nothing could have been stored (refused, timeout while connecting, HTTP 5xx, SOAP
+  Fault, code 9): ``PartnerTransientError``;
+- the request went out and no usable answer came (read timeout, connection dropped,
+  malformed or oversized answer): ``PartnerUnknownOutcome`` / ``PartnerProtocolError``;
+- wrong credentials (code 1, HTTP 401/403): ``PartnerAuthError``;
+- any other refusal: ``PartnerApiError`` with the code and text.
+
+Secrets never appear in messages, logs or reprs.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+
+from portal.partners.base import (
+    AccountSettings,
+    FoundOrder,
+    PartnerApiError,
+    PartnerAuthError,
+    PartnerError,
+    PartnerOrderStatus,
+    PartnerProtocolError,
+    PartnerTransientError,
+    PartnerUnknownOutcome,
+    PushResult,
+    Timeouts,
+    UserResult,
+)
+from portal.partners.presswise import mapping, ours
+from portal.partners.presswise.soap import Fields, MalformedResponse, SoapFault, as_list, build_envelope, parse_response
+
+log = logging.getLogger(__name__)
+
+MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+POOL_SIZE = 64  # enough for every worker thread of a sync run or the benchmark
+HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"#POST"', "Accept": "text/xml"}
+
+# The [ours] "find_orders" with a number no storefront uses: authenticated and harmless.
+CONNECTION_PROBE_ORDER = "portal-connection-test"
+
+
+class PressWiseClient:
+    """Speaks the PressWise order API for one account (see docs/presswise-contract.md)."""
+
+    def __init__(self, settings: AccountSettings, timeouts: Timeouts | None = None,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES):
+        self.settings = settings
+        self.timeouts = timeouts or Timeouts()
+        self.max_response_bytes = max_response_bytes
+        self._session = requests.Session()
+        self._session.trust_env = False  # proxies and netrc from the environment have no say here
+        # No automatic retries: a POST sent twice could create two orders.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=0)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    def __repr__(self) -> str:
+        return f"<PressWiseClient {self.settings.url} user={self.settings.username!r}>"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> PressWiseClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- operations -------------------------------------------------------------------
+
+    def push_order(self, order, *, customer_id: str, user_id: str | None = None) -> PushResult:
+        data = mapping.purchase_order_data(
+            order,
+            customer_id=customer_id,
+            user_id=user_id,
+            initial_status=self.settings.initial_status,
+            send_pricing_in_notes=self.settings.send_pricing_in_notes,
+        )
+        result = self.call("add_purchase_order", [("data", data)])
+        return read_push_result(result)
+
+    def create_user(self, site_user, *, customer_id: str) -> UserResult:
+        request = mapping.create_user_request(
+            site_user, customer_id=customer_id, login_password=secrets.token_urlsafe(18)
+        )
+        try:
+            result = self.call("create_user", [("request", request)])
+        except ExistingLogin as existing:
+            return UserResult(partner_user_id=existing.user_id, adopted=True)
+        user_id = self._read(lambda r: ours.partner_id(r.get(ours.USER_ID_RESULT), "userID"), result)
+        return UserResult(partner_user_id=user_id, adopted=False)
+
+    def find_orders(self, order_number: str, *, customer_id: str | None = None) -> list[FoundOrder]:
+        result = self.call(ours.FIND_ORDERS, [("data", ours.find_orders_data(order_number, customer_id))])
+        return self._read(ours.read_found_orders, result)
+
+    def get_order_status(self, partner_order_id: str) -> PartnerOrderStatus:
+        result = self.call(ours.GET_ORDER_STATUS, [("data", ours.order_status_data(partner_order_id))])
+        return self._read(ours.read_order_status, result)
+
+    def test_connection(self) -> None:
+        self.find_orders(CONNECTION_PROBE_ORDER)
+
+    # --- transport --------------------------------------------------------------------
+
+    def call(self, operation: str, params: Fields) -> dict:
+        """Send one operation and return its ``result`` (status code 0), or raise a ``PartnerError``."""
+        body = build_envelope(operation, [("auth", self._auth())] + params)
+        return self.send(operation, body)
+
+    def send(self, operation: str, body: bytes) -> dict:
+        started = time.monotonic()
+        try:
+            status, payload = self._post(body, started)
+            result = self._interpret(operation, status, payload)
+        except PartnerError as error:
+            log.info("presswise %s failed after %.3fs: %s: %s", operation, time.monotonic() - started,
+                     type(error).__name__, error)
+            raise
+        log.debug("presswise %s ok in %.3fs", operation, time.monotonic() - started)
+        return result
+
+    def _auth(self) -> Fields:
+        return [
+            ("user", self.settings.username),
+            ("pass", self.settings.password),
+            ("code", self.settings.authorization_code),
+        ]
+
+    def _post(self, body: bytes, started: float) -> tuple[int, bytes]:
+        timeouts = self.timeouts
+        try:
+            response = self._session.post(
+                self.settings.url, data=body, headers=HEADERS, timeout=(timeouts.connect, timeouts.read),
+                stream=True, allow_redirects=False,
+            )
+        except requests.ConnectTimeout:
+            raise PartnerTransientError("PressWise did not accept the connection in time") from None
+        except requests.ReadTimeout:
+            raise PartnerUnknownOutcome("PressWise did not answer in time; the order may have been stored") from None
+        except requests.ConnectionError as exc:
+            if _never_connected(exc):
+                raise PartnerTransientError(f"Cannot connect to PressWise: {_reason(exc)}") from None
+            raise PartnerUnknownOutcome(f"The connection to PressWise broke after sending: {_reason(exc)}") from None
+        except requests.RequestException as exc:  # invalid URL and the like: nothing was sent
+            raise PartnerApiError("url", self._scrub(str(exc))) from None
+        with response:
+            return response.status_code, self._read_body(response, started)
+
+    def _read_body(self, response, started: float) -> bytes:
+        cap = self.max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise PartnerProtocolError(f"PressWise's answer is larger than {cap} bytes")
+        # The read timeout bounds each wait for data; this bounds a server that dribbles.
+        deadline = started + self.timeouts.connect + self.timeouts.read
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > cap:
+                    raise PartnerProtocolError(f"PressWise's answer is larger than {cap} bytes")
+                if time.monotonic() > deadline:
+                    raise PartnerUnknownOutcome("PressWise's answer did not arrive in time")
+                chunks.append(chunk)
+        except requests.RequestException as exc:
+            raise PartnerUnknownOutcome(f"PressWise's answer was cut off: {_reason(exc)}") from None
+        return b"".join(chunks)
+
+    def _interpret(self, operation: str, status: int, payload: bytes) -> dict:
+        if status in (401, 403):
+            raise PartnerAuthError(f"PressWise refused the credentials (HTTP {status})")
+        try:
+            result = parse_response(payload, operation)
+        except SoapFault as fault:
+            raise PartnerTransientError(self._scrub(f"PressWise fault {fault.code}: {fault.text}")) from None
+        except MalformedResponse as exc:
+            if status >= 500:
+                raise PartnerTransientError(f"PressWise answered HTTP {status}") from None
+            if status != 200:
+                raise PartnerApiError(f"HTTP {status}", "unexpected answer from PressWise") from None
+            raise PartnerProtocolError(f"PressWise's answer is not valid: {exc}") from None
+        if status >= 500:
+            raise PartnerTransientError(f"PressWise answered HTTP {status}")
+        if status != 200:
+            raise PartnerApiError(f"HTTP {status}", "unexpected answer from PressWise")
+        code, text = self._read_status(result)
+        if code == ours.CODE_OK:
+            return result
+        text = self._scrub(text)
+        if code == ours.CODE_AUTH_FAILED:
+            raise PartnerAuthError(f"PressWise refused the credentials: {text}")
+        if code in ours.RETRIABLE_CODES:
+            raise PartnerTransientError(f"PressWise internal error (code {code}): {text}")
+        if operation == "create_user" and ours.is_existing_login(code, text):
+            raise ExistingLogin(self._read(lambda r: ours.partner_id(r.get(ours.USER_ID_RESULT), "userID"), result))
+        raise PartnerApiError(code, text)
+
+    def _read_status(self, result: dict) -> tuple[int, str]:
+        status = result.get("status")
+        if not isinstance(status, dict) or "code" not in status:
+            raise PartnerProtocolError("PressWise's answer has no status")
+        code, text = status.get("code"), status.get("text")
+        if not isinstance(code, str) or not code.strip().lstrip("-").isdigit() or not code.isascii():
+            raise PartnerProtocolError("PressWise's status code is not a number")
+        return int(code), text if isinstance(text, str) else ""
+
+    def _read(self, reader, result: dict):
+        try:
+            return reader(result)
+        except MalformedResponse as exc:
+            raise PartnerProtocolError(f"PressWise's answer is not valid: {exc}") from None
+
+    def _scrub(self, message: str) -> str:
+        """Server text may echo what we sent: never let a secret through."""
+        for secret in (self.settings.password, self.settings.authorization_code):
+            if secret and len(secret) >= 3:
+                message = message.replace(secret, "***")
+        return message
+
+
+class ExistingLogin(PartnerError):
+    """``create_user`` found the login already there; carries the existing user ID."""
+
+    def __init__(self, user_id: str):
+        super().__init__("loginID exists")
+        self.user_id = user_id
+
+
+def read_push_result(result: dict) -> PushResult:
+    try:
+        order_id = ours.partner_id(result.get("orderID"), "orderID")
+        jobs = {}
+        for job in as_list(result.get("jobs"), "job"):
+            if not isinstance(job, dict):
+                raise MalformedResponse("job is not a structure")
+            source = job.get("sourceJobID")
+            if not isinstance(source, str):
+                raise MalformedResponse("job without sourceJobID")
+            jobs[source] = ours.partner_id(job.get("jobID"), "jobID")
+    except MalformedResponse as exc:
+        raise PartnerProtocolError(f"PressWise's answer is not valid: {exc}") from None
+    return PushResult(partner_order_id=order_id, job_ids=jobs)
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """True when the failure happened while connecting (refused, no route, DNS): nothing was sent."""
+    seen = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, NewConnectionError):
+            return True
+        pending += [getattr(current, "reason", None), current.__cause__, current.__context__]
+        pending += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Connection reset", "Remote end closed", "Name or service not known",
+                   "timed out", "IncompleteRead", "Connection aborted", "Connection broken"):
+        if marker.lower() in text.lower():
+            return marker
+    return type(exc).__name__
