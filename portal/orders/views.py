@@ -1,16 +1,211 @@
-"""Orders pages of the storefront admin."""
+"""Orders pages of the storefront admin: the list, one order, and the admin's actions on it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.routing import BuildError
 
-from portal.tenancy import require_subscriber_admin
+from portal.domain import order_actions
+from portal.domain.order_actions import OrderActionError
+from portal.extensions import db
+from portal.models import Order, Site
+from portal.models.types import utcnow
+from portal.orders import events
+from portal.orders.forms import OrderFilterForm, PaymentForm
+from portal.orders.queries import OrderFilters, order_with_everything, orders_page
+from portal.templating import is_htmx_request
+from portal.tenancy import orders_query, require_subscriber_admin, sites_query
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 bp.before_request(require_subscriber_admin)
 
+MAX_PAGE = 1_000_000
+
+
+def _wants_fragment() -> bool:
+    """HTMX asked for a partial; a history restore after a cache miss wants the whole page."""
+    return is_htmx_request() and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return min(max(1, int(raw or 1)), MAX_PAGE)
+    except ValueError:
+        return 1
+
 
 @bp.route("/")
 def index():
-    """List the orders of the signed-in subscriber."""
-    return render_template("orders/index.html")
+    """List the subscriber's orders, newest first, with search, filters and pages."""
+    sites = db.session.execute(sites_query().order_by(Site.name)).scalars().all()
+    form = OrderFilterForm(request.args, sites=sites)
+    form.validate()
+    site_value = form.valid_value("site")
+    filters = OrderFilters(
+        q=form.valid_value("q"),
+        site_id=int(site_value) if site_value else None,
+        payment=form.valid_value("payment"),
+        approval=form.valid_value("approval"),
+        edoc=form.valid_value("edoc"),
+    )
+    result = orders_page(
+        orders_query(), filters, _page_number(request.args.get("page")), current_app.config["ORDERS_PER_PAGE"]
+    )
+    template = "orders/_results.html" if _wants_fragment() else "orders/index.html"
+    return render_template(template, form=form, filters=filters, result=result, show_site=len(sites) > 1)
+
+
+def _load_order_or_404(order_id: int, *, for_update: bool = False) -> Order:
+    """The subscriber's order with everything the detail page shows; another tenant's ID is a 404.
+
+    Actions lock the order row so two clicks at once are applied one after the other and only
+    one of them can report that the order just became eligible.
+    """
+    query = order_with_everything(orders_query(), order_id)
+    if for_update:
+        query = query.with_for_update(of=Order)
+    order = db.session.execute(query).unique().scalar_one_or_none()
+    if order is None:
+        abort(404)
+    return order
+
+
+def _item_of_or_404(order: Order, item_id: int):
+    for item in order.items:
+        if item.id == item_id:
+            return item
+    abort(404)
+
+
+def _customer_url(order: Order) -> str | None:
+    if order.site_user_id is None or "users.detail" not in current_app.view_functions:
+        return None
+    for argument in ("site_user_id", "user_id", "id"):
+        try:
+            return url_for("users.detail", **{argument: order.site_user_id})
+        except BuildError:
+            continue
+    return None
+
+
+def _shipping_notes(order: Order) -> dict[int, str]:
+    """Per item: 'Same as billing address' / 'Same as item #n' instead of repeating an address."""
+    notes: dict[int, str] = {}
+    billing = order.billing_address.normalized()
+    seen: dict[tuple, int] = {}
+    for item in order.items:
+        key = item.shipping_address.normalized()
+        if key == billing:
+            notes[item.id] = "Same as billing address"
+        elif key in seen:
+            notes[item.id] = f"Same as item #{seen[key]}"
+        else:
+            seen[key] = item.number
+    return notes
+
+
+def _detail_context(order: Order, **extra) -> dict:
+    context = {
+        "order": order,
+        "holds": order.integration_holds,
+        "customer_url": _customer_url(order),
+        "shipping_notes": _shipping_notes(order),
+        "payment_form": None,
+        "payment_error": None,
+        "payment_message": None,
+        "item_errors": {},
+        "item_messages": {},
+    }
+    context.update(extra)
+    if context["payment_form"] is None and not order.is_paid:
+        context["payment_form"] = PaymentForm(formdata=None, method=order.payment_method or None)
+    return context
+
+
+def _detail_url(order: Order, anchor: str | None = None) -> str:
+    return url_for("orders.detail", order_id=order.id, _anchor=anchor)
+
+
+@bp.route("/<int:order_id>")
+def detail(order_id: int):
+    """One order: customer, payment, totals, integration rules, items and shipments."""
+    order = _load_order_or_404(order_id)
+    return render_template("orders/detail.html", **_detail_context(order))
+
+
+def _after_change(order: Order, became_eligible: bool) -> None:
+    db.session.commit()
+    events.order_changed(order, became_eligible)
+
+
+@bp.post("/<int:order_id>/payment")
+def record_payment(order_id: int):
+    """Record a payment: the order becomes paid with a method, a reference and the time."""
+    order = _load_order_or_404(order_id, for_update=True)
+    form = PaymentForm()
+    error = None
+    if form.validate():
+        try:
+            became_eligible = order_actions.record_payment(order, form.method.data, form.reference.data, utcnow())
+        except OrderActionError as exc:
+            if exc.field and exc.field in form:
+                form[exc.field].errors.append(exc.message)
+            else:
+                error = exc.message
+        else:
+            _after_change(order, became_eligible)
+            message = f"Payment recorded for order {order.number}."
+            if _wants_fragment():
+                return render_template(
+                    "orders/_payment_update.html", **_detail_context(order, payment_message=message)
+                )
+            flash(message, "success")
+            return redirect(_detail_url(order, "payment"))
+    db.session.rollback()
+    context = _detail_context(order, payment_form=form, payment_error=error)
+    template = "orders/_payment_update.html" if _wants_fragment() else "orders/detail.html"
+    return render_template(template, **context), 422
+
+
+def _item_action(order_id: int, item_id: int, change, success_message) -> tuple:
+    """Shared flow of the item actions: change, commit, then a fragment, a redirect or the page with the error."""
+    order = _load_order_or_404(order_id, for_update=True)
+    item = _item_of_or_404(order, item_id)
+    try:
+        became_eligible = change(item)
+    except OrderActionError as exc:
+        db.session.rollback()
+        status = 400 if exc.field else 409
+        context = _detail_context(order, item_errors={item.id: exc.message})
+        if _wants_fragment():
+            return render_template("orders/_item_update.html", item=item, **context), status
+        return render_template("orders/detail.html", **context), status
+    _after_change(order, became_eligible)
+    message = success_message(item)
+    if _wants_fragment():
+        return render_template("orders/_item_update.html", item=item, **_detail_context(order, item_messages={item.id: message}))
+    flash(message, "success")
+    return redirect(_detail_url(order, f"item-{item.id}"))
+
+
+@bp.post("/<int:order_id>/items/<int:item_id>/approval")
+def decide_item(order_id: int, item_id: int):
+    """Approve or deny one item (form field ``decision``: approve or deny)."""
+    decision = request.form.get("decision", "")
+    return _item_action(
+        order_id,
+        item_id,
+        lambda item: order_actions.decide_item(item, decision, utcnow()),
+        lambda item: f"Item #{item.number} {item.approval}.",
+    )
+
+
+@bp.post("/<int:order_id>/items/<int:item_id>/edoc-ready")
+def mark_edoc_ready(order_id: int, item_id: int):
+    """Mark the eDocBuilder file of one item ready for production."""
+    return _item_action(
+        order_id,
+        item_id,
+        lambda item: order_actions.mark_edoc_ready(item, utcnow()),
+        lambda item: f"eDocBuilder file of item #{item.number} marked ready.",
+    )

@@ -1,0 +1,176 @@
+"""The orders list: filters turned into SQL, and one page of results with its count.
+
+Everything starts from ``portal.tenancy.orders_query()``, so the list only ever holds the
+signed-in subscriber's orders. The page query walks ``ix_order_placed_at`` (or
+``ix_order_site_placed`` for one site) newest first and stops after one page; items,
+customers and sites of that page come in a fixed number of extra queries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from portal.domain.orders import Approval, EdocFileState, PaymentMethod, PaymentStatus
+from portal.extensions import db
+from portal.models import Order, OrderItem, SiteUser
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    """What the admin asked the list for; None means 'no filter'."""
+
+    q: str | None = None
+    site_id: int | None = None
+    payment: str | None = None
+    approval: str | None = None
+    edoc: str | None = None
+
+    def as_args(self) -> dict[str, str]:
+        """Query-string arguments that reproduce these filters (for pagination links)."""
+        args = {"q": self.q, "site": self.site_id, "payment": self.payment, "approval": self.approval, "edoc": self.edoc}
+        return {key: str(value) for key, value in args.items() if value not in (None, "")}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.as_args())
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _prefix_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
+
+
+def _search(query: Select, text: str) -> Select:
+    """Order number (exact or prefix), PO number, customer e-mail or name, case-insensitive."""
+    contact = SiteUser.__table__.c
+    billing = Order.__table__.c
+    pattern = _like_pattern(text)
+    full_name = func.lower(contact.contact_first_name + " " + contact.contact_last_name)
+    matching_customers = select(SiteUser.id).where(
+        or_(
+            func.lower(contact.email).like(pattern, escape="\\"),
+            full_name.like(pattern, escape="\\"),
+            func.lower(contact.contact_company).like(pattern, escape="\\"),
+        )
+    )
+    return query.where(
+        or_(
+            Order.number == text,
+            Order.number.like(_prefix_pattern(text), escape="\\"),
+            func.lower(Order.po_number) == text.lower(),
+            func.lower(billing.billing_email).like(pattern, escape="\\"),
+            Order.site_user_id.in_(matching_customers),
+        )
+    )
+
+
+def _items_where(*conditions):
+    return exists().where(OrderItem.order_id == Order.id, *conditions)
+
+
+def apply_filters(query: Select, filters: OrderFilters) -> Select:
+    if filters.q:
+        query = _search(query, filters.q)
+    if filters.site_id is not None:
+        query = query.where(Order.site_id == filters.site_id)
+
+    open_terms = Order.payment_method == PaymentMethod.OPEN_TERMS.value
+    if filters.payment == "paid":
+        query = query.where(Order.payment_status == PaymentStatus.PAID.value)
+    elif filters.payment == "unpaid":
+        query = query.where(
+            Order.payment_status == PaymentStatus.UNPAID.value,
+            or_(Order.payment_method.is_(None), ~open_terms),
+        )
+    elif filters.payment == "open_terms":
+        query = query.where(Order.payment_status == PaymentStatus.UNPAID.value, open_terms)
+
+    if filters.approval == "approved":
+        query = query.where(_items_where(), ~_items_where(OrderItem.approval != Approval.APPROVED.value))
+    elif filters.approval == "pending":
+        query = query.where(_items_where(OrderItem.approval == Approval.PENDING.value))
+    elif filters.approval == "denied":
+        query = query.where(_items_where(OrderItem.approval == Approval.DENIED.value))
+
+    if filters.edoc == "pending":
+        query = query.where(
+            _items_where(
+                OrderItem.is_edoc.is_(True),
+                or_(OrderItem.edoc_file_state.is_(None), OrderItem.edoc_file_state != EdocFileState.READY.value),
+            )
+        )
+    return query
+
+
+@dataclass
+class OrdersPage:
+    orders: list[Order]
+    total: int
+    page: int
+    per_page: int
+    pages: int = field(init=False)
+
+    def __post_init__(self):
+        self.pages = max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first_index(self) -> int:
+        return 0 if not self.total else (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+    def window(self, radius: int = 2) -> list[int | None]:
+        """Page numbers to link: the first, the last, and ``radius`` around the current one; None is a gap."""
+        shown = {1, self.pages, *range(self.page - radius, self.page + radius + 1)}
+        numbers = sorted(n for n in shown if 1 <= n <= self.pages)
+        result: list[int | None] = []
+        for previous, number in zip([None, *numbers], numbers):
+            if previous is not None and number - previous > 1:
+                result.append(None)
+            result.append(number)
+        return result
+
+
+def orders_page(base: Select, filters: OrderFilters, page: int, per_page: int) -> OrdersPage:
+    """One page of ``base`` (a tenant-scoped ``select(Order)`` joined to Site), newest first.
+
+    A page past the end shows the last page rather than an empty table.
+    """
+    filtered = apply_filters(base, filters)
+    total = db.session.execute(filtered.with_only_columns(func.count(Order.id)).order_by(None)).scalar_one()
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    rows = db.session.execute(
+        filtered.options(
+            contains_eager(Order.site),
+            selectinload(Order.site_user),
+            selectinload(Order.items),
+        )
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return OrdersPage(orders=list(rows.scalars().unique()), total=total, page=page, per_page=per_page)
+
+
+def order_with_everything(base: Select, order_id: int) -> Select:
+    """The detail page's order with items, shipments, site and customer loaded up front."""
+    return base.where(Order.id == order_id).options(
+        contains_eager(Order.site),
+        selectinload(Order.site_user),
+        selectinload(Order.items).selectinload(OrderItem.shipments),
+    )
+
+
+__all__ = ["OrderFilters", "OrdersPage", "apply_filters", "orders_page", "order_with_everything"]

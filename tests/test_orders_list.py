@@ -1,0 +1,248 @@
+"""The orders list: columns, newest first, search, filters, pages, HTMX fragment, bad parameters."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from portal.extensions import db
+from portal.models.types import utcnow
+from tests import factories
+from tests.conftest import soup
+
+
+@pytest.fixture
+def shop(subscriber):
+    """Two sites of the signed-in subscriber with orders in every payment/approval/eDoc state."""
+    main = factories.site(subscriber, name="Main store")
+    branch = factories.site(subscriber, name="Branch store")
+    grace = factories.site_user(main, email="grace.hopper@navy.example",
+                                address=factories.address(first_name="Grace", last_name="Hopper",
+                                                          email="grace.hopper@navy.example"))
+    alan = factories.site_user(branch, email="alan@bletchley.example",
+                               address=factories.address(first_name="Alan", last_name="Turing",
+                                                         email="alan@bletchley.example"))
+    now = utcnow()
+    orders = {
+        "ready": factories.order(main, user=grace, number="50001", paid=True, items=2, po_number="PO-ALPHA",
+                                 placed_at=now - timedelta(days=5)),
+        "pending": factories.order(main, user=grace, number="50002", paid=True,
+                                   items=[{}, {"approval": "pending"}, {"approval": "pending"}],
+                                   placed_at=now - timedelta(days=4)),
+        "denied": factories.order(branch, user=alan, number="50003", paid=True,
+                                  items=[{"approval": "denied"}, {}], placed_at=now - timedelta(days=3)),
+        "open_terms": factories.order(branch, user=alan, number="50104", payment_method="open_terms",
+                                      placed_at=now - timedelta(days=2)),
+        "edoc": factories.order(main, user=grace, number="50105", paid=False,
+                                items=[{"is_edoc": True}], placed_at=now - timedelta(days=1)),
+    }
+    db.session.commit()
+    return {"main": main, "branch": branch, "grace": grace, "alan": alan, **orders}
+
+
+def numbers(response):
+    return [a.text.strip() for a in soup(response).select("#orders-results a.order-number")]
+
+
+def row(response, number):
+    for tr in soup(response).select("#orders-results tbody tr"):
+        if tr.select_one("a.order-number").text.strip() == number:
+            return tr
+    raise AssertionError(f"order {number} not listed")
+
+
+def test_list_shows_newest_first_with_every_column(logged_in, shop):
+    response = logged_in.get("/orders/")
+    assert response.status_code == 200
+    assert numbers(response) == ["50105", "50104", "50003", "50002", "50001"]
+    headers = [th.text.strip() for th in soup(response).select("#orders-results thead th")]
+    assert headers == ["Order", "Placed", "Site", "Customer", "Items", "Total", "Payment", "Approval", "Integration"]
+
+    ready = row(response, "50001")
+    assert ready.select_one("a.order-number")["href"].endswith(f"/orders/{shop['ready'].id}")
+    assert "Main store" in ready.text
+    assert "Grace Hopper" in ready.select_one(".customer").text
+    assert "grace.hopper@navy.example" in ready.select_one(".customer").text
+    assert ready.select_one(".payment").text.strip() == "Paid"
+    assert "2 of 2 approved" in ready.select_one(".approval").text
+    assert ready.select_one(".integration").text.strip() == "Ready"
+    assert f"{shop['ready'].total:,.2f}" in ready.text
+
+
+def test_list_badges_and_hold_reasons(logged_in, shop):
+    response = logged_in.get("/orders/")
+    pending = row(response, "50002")
+    assert "1 of 3 approved" in pending.select_one(".approval").text
+    assert "awaiting approval" in pending.select_one(".integration").text
+    denied = row(response, "50003")
+    assert denied.select_one(".approval .badge.bad").text.strip() == "1 denied"
+    assert "denied" in denied.select_one(".integration").text
+    assert row(response, "50104").select_one(".payment").text.strip() == "Open terms"
+    edoc = row(response, "50105")
+    assert edoc.select_one(".payment").text.strip() == "Unpaid"
+    assert "not paid" in edoc.select_one(".integration").text
+    assert "+1 more" in edoc.select_one(".integration").text
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("50003", ["50003"]),            # exact number
+        ("501", ["50105", "50104"]),      # number prefix
+        ("po-alpha", ["50001"]),          # PO number, any case
+        ("GRACE.HOPPER@navy", ["50105", "50002", "50001"]),  # e-mail, part and any case
+        ("alan turing", ["50104", "50003"]),  # full name
+        ("turing", ["50104", "50003"]),
+        ("nobody-here", []),
+        ("50%", []),                      # LIKE wildcards are literal
+    ],
+)
+def test_search(logged_in, shop, query, expected):
+    response = logged_in.get("/orders/", query_string={"q": query})
+    assert response.status_code == 200
+    assert numbers(response) == expected
+    assert soup(response).select_one("input[name=q]")["value"] == query
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ({"payment": "paid"}, ["50003", "50002", "50001"]),
+        ({"payment": "unpaid"}, ["50105"]),
+        ({"payment": "open_terms"}, ["50104"]),
+        ({"approval": "approved"}, ["50105", "50104", "50001"]),
+        ({"approval": "pending"}, ["50002"]),
+        ({"approval": "denied"}, ["50003"]),
+        ({"edoc": "pending"}, ["50105"]),
+        ({"payment": "paid", "approval": "approved"}, ["50001"]),
+    ],
+)
+def test_filters(logged_in, shop, args, expected):
+    response = logged_in.get("/orders/", query_string=args)
+    assert response.status_code == 200
+    assert numbers(response) == expected
+    for name, value in args.items():
+        assert soup(response).select_one(f"select[name={name}] option[selected]")["value"] == value
+
+
+def test_site_filter(logged_in, shop):
+    response = logged_in.get("/orders/", query_string={"site": shop["branch"].id})
+    assert numbers(response) == ["50104", "50003"]
+    options = [o.text for o in soup(response).select("select[name=site] option")]
+    assert options == ["All sites", "Branch store", "Main store"]
+
+
+def test_order_without_matches_says_so(logged_in, shop):
+    response = logged_in.get("/orders/", query_string={"q": "zzz"})
+    assert "No orders match these filters." in soup(response).select_one(".result-count").text
+
+
+def test_empty_list(logged_in):
+    response = logged_in.get("/orders/")
+    assert response.status_code == 200
+    assert "No orders." in soup(response).select_one(".result-count").text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"page": "abc"}, {"page": "-3"}, {"page": "99999999999999999999"}, {"payment": "bogus"},
+        {"approval": "x"}, {"edoc": "later"}, {"site": "not-a-number"}, {"site": "999999"}, {"q": "x" * 500},
+    ],
+)
+def test_bad_parameters_are_ignored_with_a_notice(logged_in, shop, args):
+    response = logged_in.get("/orders/", query_string=args)
+    assert response.status_code == 200
+    assert len(numbers(response)) == 5
+    if "page" not in args:
+        page = soup(response)
+        assert page.select(".filters .error"), "the bad filter is named next to its field"
+        assert "ignored" in page.select_one("#orders-results .flash-warning").text
+
+
+def test_pagination_keeps_filters(app, logged_in, subscriber):
+    app.config["ORDERS_PER_PAGE"] = 3
+    site = factories.site(subscriber, name="Main store")
+    user = factories.site_user(site)
+    start = utcnow() - timedelta(days=30)
+    for n in range(8):
+        factories.order(site, user=user, number=f"7{n:04d}", paid=True, placed_at=start + timedelta(hours=n))
+    factories.order(site, user=user, number="80000", paid=False, placed_at=start)
+    db.session.commit()
+
+    first = logged_in.get("/orders/", query_string={"payment": "paid"})
+    assert numbers(first) == ["70007", "70006", "70005"]
+    nav = soup(first).select_one("nav.pagination")
+    assert nav.select_one("[aria-current=page]").text == "1"
+    links = {a.text.strip(): a["href"] for a in nav.select("a")}
+    assert set(links) == {"2", "3", "Next ›"}
+    assert "payment=paid" in links["2"] and "page=2" in links["2"]
+
+    last = logged_in.get(links["3"])
+    assert numbers(last) == ["70001", "70000"]
+    assert "Showing 7–8 of 8 orders" in soup(last).select_one(".result-count").text
+
+    past_the_end = logged_in.get("/orders/", query_string={"payment": "paid", "page": 40})
+    assert numbers(past_the_end) == ["70001", "70000"]
+
+
+def test_page_window_with_gaps(app, logged_in, subscriber):
+    app.config["ORDERS_PER_PAGE"] = 1
+    site = factories.site(subscriber)
+    user = factories.site_user(site)
+    for n in range(12):
+        factories.order(site, user=user, placed_at=utcnow() - timedelta(minutes=n))
+    db.session.commit()
+    nav = soup(logged_in.get("/orders/?page=6")).select_one("nav.pagination")
+    shown = [el.text.strip() for el in nav.select("a, span")]
+    assert shown == ["‹ Previous", "1", "…", "4", "5", "6", "7", "8", "…", "12", "Next ›"]
+
+
+def test_htmx_request_gets_only_the_results(logged_in, shop):
+    response = logged_in.htmx("GET", "/orders/?payment=open_terms")
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.find("html") is None and page.select_one("form.filters") is None
+    assert page.select_one("#orders-results")
+    assert numbers(response) == ["50104"]
+
+
+def test_history_restore_gets_the_whole_page(logged_in, shop):
+    response = logged_in.get("/orders/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert soup(response).select_one("form.filters")
+
+
+def test_filter_form_works_with_and_without_javascript(logged_in, shop):
+    form = soup(logged_in.get("/orders/")).select_one("form.filters")
+    assert form["method"] == "get" and form["action"] == "/orders/"
+    assert form["hx-get"] == "/orders/" and form["hx-target"] == "#orders-results"
+    assert form["hx-push-url"] == "true"
+
+
+def test_list_runs_a_fixed_number_of_queries(app, logged_in, subscriber):
+    site = factories.site(subscriber)
+    for _ in range(12):
+        user = factories.site_user(site)
+        order = factories.order(site, user=user, items=3)
+        factories.shipment(order.items[0])
+    db.session.commit()
+    statements = []
+
+    def count(*_args, **_kwargs):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = logged_in.get("/orders/")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(numbers(response)) == 12
+    # user loader, sites for the filter, count, page, customers, items: no query per order
+    assert len(statements) <= 7, len(statements)
+
+
+def test_other_tenants_orders_are_not_listed(logged_in, shop, other_tenant):
+    response = logged_in.get("/orders/", query_string={"q": other_tenant["order"].number})
+    assert numbers(response) == []
+    response = logged_in.get("/orders/", query_string={"site": other_tenant["site"].id})
+    assert other_tenant["order"].number not in numbers(response)
