@@ -6,6 +6,7 @@ import os
 import socket
 from datetime import datetime, timezone
 
+from rq import get_current_job
 from sqlalchemy import text
 
 from jobs import with_app_context
@@ -14,11 +15,13 @@ from portal.extensions import db
 
 @with_app_context
 def ping(token: str) -> dict:
-    """Answer with the token, the worker's host and pid, and a database round trip."""
+    """Answer with the token, the worker that ran it, and a database round trip."""
     db.session.execute(text("SELECT 1"))
     db.session.remove()
+    job = get_current_job()
     return {
         "token": token,
+        "worker": job.worker_name if job is not None else None,
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "answered_at": datetime.now(timezone.utc).isoformat(),

@@ -77,8 +77,19 @@ def wait_until_ready(url: str, timeout: float = 10.0, process: subprocess.Popen 
             return
         except (RedisConnectionError, FileNotFoundError, OSError):
             if time.monotonic() > deadline:
-                raise EmbeddedRedisError(f"Redis at {url} did not answer within {timeout:.0f}s")
+                raise EmbeddedRedisError(f"Redis at {_without_password(url)} did not answer within {timeout:.0f}s")
             time.sleep(0.05)
+
+
+def _without_password(url: str) -> str:
+    """The URL for log lines: an external Redis URL may carry a password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -89,3 +100,20 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def serve_forever(socket_path: Path) -> None:
+    """Replace this process with redis-server on ``socket_path`` (the Procfile's ``redis``)."""
+    import os
+
+    socket_path = socket_path.resolve()
+    socket_path.parent.mkdir(parents=True, exist_ok=True)
+    if socket_path.exists():
+        socket_path.unlink()  # left by a server that was killed; scripts/run checks none answers
+    command = server_command(socket_path, socket_path.parent)
+    command[command.index("--loglevel") + 1] = "notice"
+    os.execv(command[0], command)
+
+
+if __name__ == "__main__":
+    serve_forever(Path(sys.argv[1] if len(sys.argv) > 1 else "instance/redis.sock"))

@@ -7,12 +7,25 @@ import click
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
-def worker_command(burst: bool) -> None:
-    """Run an RQ worker on the portal's queue (with the scheduler, for retries)."""
+@click.option(
+    "--redis-timeout",
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for Redis to answer before giving up (honcho starts every process at once).",
+)
+def worker_command(burst: bool, redis_timeout: float) -> None:
+    """Run an RQ worker on the portal's queue (with the scheduler, for retry intervals)."""
     from flask import current_app
     from rq import Worker
 
+    from portal import embedded_redis
     from portal.queue import redis_connection, task_queue
+
+    url = current_app.config["REDIS_URL"]
+    try:
+        embedded_redis.wait_until_ready(url, timeout=redis_timeout)
+    except embedded_redis.EmbeddedRedisError as error:
+        raise click.ClickException(str(error)) from error
 
     worker = Worker([task_queue()], connection=redis_connection())
     worker.work(with_scheduler=True, burst=burst)
