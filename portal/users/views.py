@@ -1,16 +1,83 @@
-"""Users pages of the storefront admin."""
+"""Site users pages of the storefront admin: the searchable list and each user's tabbed detail page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
+from sqlalchemy.orm import contains_eager
 
-from portal.tenancy import require_subscriber_admin
+from portal.extensions import db
+from portal.models import Order, Site, SiteUser
+from portal.sites.frames import is_frame_request
+from portal.tenancy import get_site_user_or_404, orders_query, require_subscriber_admin, site_users_query, sites_query
+from portal.users import queries
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 bp.before_request(require_subscriber_admin)
 
+LATEST_ORDERS = 20
+
+
+@bp.after_request
+def _vary_on_htmx(response):
+    # Searches and tab clicks get a fragment from the same URL as the page: caches must keep them apart.
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    return response
+
+
+def _site_filter(raw: str) -> tuple[Site | None, str | None]:
+    """The subscriber's site named by ``?site=``, or None with a notice when it is not one of theirs."""
+    raw = raw.strip()
+    if not raw:
+        return None, None
+    site_id = queries.id_or_none(raw)
+    site = db.session.scalar(sites_query().where(Site.id == site_id)) if site_id else None
+    if site is None:
+        return None, "That site does not exist; showing users of all sites."
+    return site, None
+
 
 @bp.route("/")
 def index():
-    """List the users of the signed-in subscriber."""
-    return render_template("users/index.html")
+    """List the subscriber's site users, 50 a page, searchable by e-mail, name or company and filterable by site."""
+    q = request.args.get("q", "").strip()
+    site_filter, notice = _site_filter(request.args.get("site", ""))
+
+    query = site_users_query().options(contains_eager(SiteUser.site))
+    query = queries.matching(query, q)
+    if site_filter is not None:
+        query = query.where(SiteUser.site_id == site_filter.id)
+    page = queries.paginate(
+        query.order_by(SiteUser.created_at.desc(), SiteUser.id.desc()), queries.page_number(request.args.get("page"))
+    )
+
+    link_params = {key: value for key, value in (("q", q), ("site", site_filter.id if site_filter else None)) if value}
+    context = dict(
+        page=page,
+        q=q,
+        site_filter=site_filter,
+        notice=notice,
+        link_params=link_params,
+        order_counts=queries.order_counts([user.id for user in page.items]),
+    )
+    if is_frame_request("users-results"):
+        return render_template("users/_results.html", **context)
+    sites = db.session.scalars(sites_query().order_by(Site.name, Site.id)).all()
+    return render_template("users/index.html", sites=sites, **context)
+
+
+@bp.route(f"/<int(max={queries.LARGEST_ID}):site_user_id>")
+def detail(site_user_id: int):
+    """Details tab: contact details, address, site, and the user's latest orders."""
+    site_user = get_site_user_or_404(site_user_id)
+    user_orders = orders_query().where(Order.site_user_id == site_user.id)
+    orders = db.session.scalars(
+        user_orders.order_by(Order.placed_at.desc(), Order.id.desc()).limit(LATEST_ORDERS)
+    ).all()
+    return render_template(
+        "users/detail.html",
+        site_user=site_user,
+        active_tab="details",
+        orders=orders,
+        order_count=queries.order_counts([site_user.id]).get(site_user.id, 0),
+    )

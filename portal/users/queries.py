@@ -1,0 +1,70 @@
+"""Site user search and grouped order counts for the admin lists."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, or_
+
+from portal.extensions import db
+from portal.models import Order, SiteUser
+from portal.tenancy import orders_query
+
+PER_PAGE = 50
+# Beyond this a page number or ID cannot name anything; refusing it early keeps huge numbers
+# from overflowing the database driver (SQLite binds 64-bit integers only).
+LARGEST_ID = 2**31 - 1
+
+_contact = SiteUser.__table__.c
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def matching(query: Select, text: str) -> Select:
+    """Narrow ``query`` to users whose e-mail, name or company contains ``text``, ignoring case."""
+    text = " ".join(text.split())
+    if not text:
+        return query
+    pattern = _like_pattern(text.lower())
+    full_name = _contact.contact_first_name + " " + _contact.contact_last_name
+    return query.where(
+        or_(*(func.lower(column).like(pattern, escape="\\") for column in (
+            SiteUser.email, full_name, _contact.contact_company,
+        )))
+    )
+
+
+def order_counts(site_user_ids: list[int]) -> dict[int, int]:
+    """Orders per site user, for the given users only (one grouped query for a whole page)."""
+    if not site_user_ids:
+        return {}
+    counts = (
+        orders_query()
+        .with_only_columns(Order.site_user_id, func.count(Order.id))
+        .where(Order.site_user_id.in_(site_user_ids))
+        .group_by(Order.site_user_id)
+    )
+    return dict(db.session.execute(counts).all())
+
+
+def page_number(raw: str | None) -> int:
+    """The ``?page=`` asked for; anything that is not a sensible page number means page 1."""
+    raw = (raw or "").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= LARGEST_ID // PER_PAGE:
+        return 1
+    return int(raw)
+
+
+def id_or_none(raw: str | None) -> int | None:
+    """An ID from a query parameter, or None when it cannot be one."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and 1 <= int(raw) <= LARGEST_ID else None
+
+
+def paginate(query: Select, page: int):
+    """One page of ``query``; a page past the end shows the last page instead of nothing."""
+    result = db.paginate(query, page=page, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    if not result.items and result.pages and page > result.pages:
+        result = db.paginate(query, page=result.pages, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    return result
