@@ -1,6 +1,18 @@
 """ORM models. Import from here: ``from portal.models import Order``."""
 
+from portal.models.embedded import EmbeddedServicesAccount, EmbeddedServicesAuthorizationEvent, SiteLink
 from portal.models.storefront import Order, OrderItem, Shipment, Site, SiteUser
 from portal.models.tenancy import AdminUser, Subscriber
 
-__all__ = ["AdminUser", "Order", "OrderItem", "Shipment", "Site", "SiteUser", "Subscriber"]
+__all__ = [
+    "AdminUser",
+    "EmbeddedServicesAccount",
+    "EmbeddedServicesAuthorizationEvent",
+    "Order",
+    "OrderItem",
+    "Shipment",
+    "Site",
+    "SiteLink",
+    "SiteUser",
+    "Subscriber",
+]

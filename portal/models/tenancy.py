@@ -23,8 +23,47 @@ class Subscriber(db.Model):
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Set while platform staff allow this subscriber to use Embedded Services; who did it
+    # (and every withdrawal) is in ``authorization_events``.
+    embedded_services_authorized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     sites: Mapped[list["Site"]] = relationship(back_populates="subscriber", order_by="Site.name")  # noqa: F821
     admins: Mapped[list["AdminUser"]] = relationship(back_populates="subscriber")
+    authorization_events: Mapped[list["EmbeddedServicesAuthorizationEvent"]] = relationship(  # noqa: F821
+        back_populates="subscriber",
+        order_by="EmbeddedServicesAuthorizationEvent.id.desc()",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def embedded_services_authorized(self) -> bool:
+        return self.embedded_services_authorized_at is not None
+
+    @property
+    def last_authorization_event(self):
+        return self.authorization_events[0] if self.authorization_events else None
+
+    def authorize_embedded_services(self, by: "AdminUser | None") -> None:
+        """Staff open Embedded Services to this subscriber (a no-op when already open)."""
+        if self.embedded_services_authorized:
+            return
+        self._record_authorization("authorized", by)
+        self.embedded_services_authorized_at = self.authorization_events[0].created_at
+
+    def withdraw_embedded_services(self, by: "AdminUser | None") -> None:
+        """Staff close Embedded Services; the accounts stay stored but unreachable (404)."""
+        if not self.embedded_services_authorized:
+            return
+        self._record_authorization("withdrawn", by)
+        self.embedded_services_authorized_at = None
+
+    def _record_authorization(self, action: str, by: "AdminUser | None") -> None:
+        from portal.models.embedded import EmbeddedServicesAuthorizationEvent
+
+        event = EmbeddedServicesAuthorizationEvent(
+            action=action, actor=by, actor_name=by.name if by else "", created_at=utcnow()
+        )
+        self.authorization_events.insert(0, event)
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.slug}>"

@@ -1,0 +1,119 @@
+"""How a partner account is doing, from the outcome of the calls made with it.
+
+Wrong credentials pause the account (every further call would fail the same way and
+could lock the partner login); a partner outage may pause it too, when the caller
+says so. A paused account is used again only after a person presses Resume.
+No Flask here.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from portal.partners.base import (
+    PartnerApiError,
+    PartnerAuthError,
+    PartnerError,
+    PartnerTransientError,
+    PartnerUnknownOutcome,
+)
+
+MAX_REASON_LENGTH = 500
+
+
+class Health(str, enum.Enum):
+    UNTESTED = "untested"
+    OK = "ok"
+    FAILING = "failing"
+    PAUSED = "paused"
+    INACTIVE = "inactive"
+
+    @property
+    def label(self) -> str:
+        return {
+            "untested": "Not used yet",
+            "ok": "OK",
+            "failing": "Last call failed",
+            "paused": "Paused",
+            "inactive": "Inactive",
+        }[self.value]
+
+    @property
+    def badge(self) -> str:
+        return {"untested": "", "ok": "ok", "failing": "warn", "paused": "bad", "inactive": ""}[self.value]
+
+
+class Outcome(str, enum.Enum):
+    OK = "ok"
+    WRONG_CREDENTIALS = "wrong_credentials"
+    UNREACHABLE = "unreachable"
+    UNCLEAR_ANSWER = "unclear_answer"
+    REFUSED = "refused"
+
+    @property
+    def label(self) -> str:
+        return {
+            "ok": "Connection OK",
+            "wrong_credentials": "Wrong credentials",
+            "unreachable": "Unreachable",
+            "unclear_answer": "Unexpected answer",
+            "refused": "Refused by the partner",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    outcome: Outcome
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+    @property
+    def pauses_account(self) -> bool:
+        return self.outcome is Outcome.WRONG_CREDENTIALS
+
+
+def classify(error: BaseException | None, partner_name: str = "The partner") -> CallOutcome:
+    """Turn a partner call's result (None: success) into what we tell people and record."""
+    if error is None:
+        return CallOutcome(Outcome.OK, f"{partner_name} answered and accepted the credentials.")
+    detail = truncate(str(error) or error.__class__.__name__)
+    if isinstance(error, PartnerAuthError):
+        return CallOutcome(Outcome.WRONG_CREDENTIALS, f"{partner_name} refused the credentials: {detail}")
+    if isinstance(error, PartnerTransientError):
+        return CallOutcome(Outcome.UNREACHABLE, f"{partner_name} could not be reached: {detail}")
+    if isinstance(error, PartnerUnknownOutcome):
+        return CallOutcome(Outcome.UNCLEAR_ANSWER, f"{partner_name} gave no usable answer: {detail}")
+    if isinstance(error, PartnerApiError):
+        return CallOutcome(Outcome.REFUSED, f"{partner_name} refused the request: {detail}")
+    if isinstance(error, PartnerError):
+        return CallOutcome(Outcome.REFUSED, f"{partner_name} call failed: {detail}")
+    return CallOutcome(Outcome.UNREACHABLE, f"{partner_name} call failed: {detail}")
+
+
+def truncate(text: str, limit: int = MAX_REASON_LENGTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def health_of(
+    *,
+    active: bool,
+    paused_at: datetime | None,
+    last_success_at: datetime | None,
+    last_error_at: datetime | None,
+) -> Health:
+    """The one word shown next to an account: inactive and paused win over call history."""
+    if not active:
+        return Health.INACTIVE
+    if paused_at is not None:
+        return Health.PAUSED
+    if last_error_at is not None and (last_success_at is None or last_error_at > last_success_at):
+        return Health.FAILING
+    if last_success_at is not None:
+        return Health.OK
+    return Health.UNTESTED

@@ -1,0 +1,208 @@
+"""Embedded Services: partner accounts of a subscriber and the sites they serve.
+
+Secrets (password, authorization code) are stored only as Fernet ciphertext; the
+plain values exist in memory just long enough to build a partner client's
+``AccountSettings`` (``partner_settings``). The username is not a secret.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal import crypto
+from portal.domain.account_health import CallOutcome, Health, health_of, truncate
+from portal.extensions import db
+from portal.models.types import UTCDateTime, utcnow
+from portal.partners.base import AccountSettings
+
+PARTNER_CHOICES = {"presswise": "PressWise"}
+INITIAL_STATUS_CHOICES = ("New",)
+
+
+class EmbeddedServicesAccount(db.Model):
+    """One login of a subscriber at an MIS partner (PressWise today)."""
+
+    __tablename__ = "embedded_services_account"
+    __table_args__ = (UniqueConstraint("subscriber_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscriber.id"), index=True)
+    partner: Mapped[str] = mapped_column(String(32), default="presswise")
+    name: Mapped[str] = mapped_column(String(120))
+    url: Mapped[str] = mapped_column(String(500))
+    username: Mapped[str] = mapped_column(String(120))
+    password_encrypted: Mapped[str] = mapped_column(Text)
+    authorization_code_encrypted: Mapped[str] = mapped_column(Text)
+    initial_status: Mapped[str] = mapped_column(String(32), default="New")
+    send_pricing_in_notes: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_reason: Mapped[str | None] = mapped_column(String(500))
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    subscriber: Mapped["Subscriber"] = relationship()  # noqa: F821
+    site_links: Mapped[list[SiteLink]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", order_by="SiteLink.id"
+    )
+
+    # --- secrets: write-only from the outside; stored encrypted ---------------------
+
+    @property
+    def password(self) -> str:
+        return crypto.decrypt(self.password_encrypted)
+
+    @password.setter
+    def password(self, value: str) -> None:
+        self.password_encrypted = crypto.encrypt(value)
+
+    @property
+    def authorization_code(self) -> str:
+        return crypto.decrypt(self.authorization_code_encrypted)
+
+    @authorization_code.setter
+    def authorization_code(self, value: str) -> None:
+        self.authorization_code_encrypted = crypto.encrypt(value)
+
+    def partner_settings(self) -> AccountSettings:
+        """What the partner client needs; the only place the secrets are decrypted for use."""
+        return AccountSettings(
+            url=self.url,
+            username=self.username,
+            password=self.password,
+            authorization_code=self.authorization_code,
+            initial_status=self.initial_status,
+            send_pricing_in_notes=self.send_pricing_in_notes,
+        )
+
+    def rotate_secrets(self) -> None:
+        """Re-encrypt the stored secrets with the newest key (the plaintext never surfaces)."""
+        self.password_encrypted = crypto.rotate(self.password_encrypted)
+        self.authorization_code_encrypted = crypto.rotate(self.authorization_code_encrypted)
+
+    # --- what it is used by -------------------------------------------------------
+
+    @property
+    def partner_name(self) -> str:
+        return PARTNER_CHOICES.get(self.partner, self.partner)
+
+    def is_in_use(self) -> bool:
+        """True while anything refers to the account, which then may be deactivated but not deleted.
+
+        Today that is a site link; the order-integration issue adds orders here.
+        """
+        return bool(
+            db.session.execute(select(SiteLink.id).where(SiteLink.account_id == self.id).limit(1)).first()
+        )
+
+    # --- health -------------------------------------------------------------------
+
+    @property
+    def health(self) -> Health:
+        return health_of(
+            active=self.active,
+            paused_at=self.paused_at,
+            last_success_at=self.last_success_at,
+            last_error_at=self.last_error_at,
+        )
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
+    @property
+    def is_usable(self) -> bool:
+        """Active and not paused: jobs may call the partner with it."""
+        return self.active and not self.is_paused
+
+    def record_outcome(self, outcome: CallOutcome, *, pause_on_outage: bool = False) -> None:
+        """Remember how a call went; wrong credentials (or an outage, if asked) pause the account."""
+        now = utcnow()
+        if outcome.ok:
+            self.last_success_at = now
+            return
+        self.last_error = truncate(outcome.message)
+        self.last_error_at = now
+        if outcome.pauses_account or pause_on_outage:
+            self.pause(outcome.message, now=now)
+
+    def pause(self, reason: str, *, now: datetime | None = None) -> None:
+        if self.paused_at is None:
+            self.paused_at = now or utcnow()
+        self.paused_reason = truncate(reason)
+
+    def resume(self) -> None:
+        self.paused_at = None
+        self.paused_reason = None
+
+    def __repr__(self) -> str:
+        return f"<EmbeddedServicesAccount {self.id} {self.partner} {self.name!r}>"
+
+
+class SiteLink(db.Model):
+    """An account attached to a site: the site's customer ID at the partner and the sync switches.
+
+    The account and the site must belong to the same subscriber; ``attach`` checks it.
+    """
+
+    __tablename__ = "embedded_services_site_link"
+    __table_args__ = (UniqueConstraint("account_id", "site_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("embedded_services_account.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(20), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    sync_orders: Mapped[bool] = mapped_column(Boolean, default=False)
+    sync_status: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    account: Mapped[EmbeddedServicesAccount] = relationship(back_populates="site_links")
+    site: Mapped["Site"] = relationship()  # noqa: F821
+
+    @classmethod
+    def attach(cls, account: EmbeddedServicesAccount, site, **fields) -> "SiteLink":
+        if not _same_subscriber(account, site):
+            raise ValueError("an account can only be attached to a site of the same subscriber")
+        link = cls(account=account, site=site, **fields)
+        db.session.add(link)
+        return link
+
+    @property
+    def pushes_orders(self) -> bool:
+        """Orders go out through this link only when everything along the way is switched on."""
+        return self.active and self.sync_orders and bool(self.customer_id) and self.account.is_usable
+
+    def __repr__(self) -> str:
+        return f"<SiteLink account={self.account_id} site={self.site_id}>"
+
+
+def _same_subscriber(account: EmbeddedServicesAccount, site) -> bool:
+    if account.subscriber_id is not None and site.subscriber_id is not None:
+        return account.subscriber_id == site.subscriber_id
+    return account.subscriber is not None and account.subscriber is site.subscriber
+
+
+class EmbeddedServicesAuthorizationEvent(db.Model):
+    """Audit trail: staff authorized or withdrew a subscriber's access to Embedded Services."""
+
+    __tablename__ = "embedded_services_authorization_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscriber.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # "authorized" | "withdrawn"
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(String(120), default="")  # kept if the staff account goes
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    subscriber: Mapped["Subscriber"] = relationship(back_populates="authorization_events")  # noqa: F821
+    actor: Mapped["AdminUser | None"] = relationship()  # noqa: F821
