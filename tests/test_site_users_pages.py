@@ -260,3 +260,20 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, other_tenant, route):
     response = client.get(route.format(id=other_tenant["site_user"].id))
     assert response.status_code == 302
     assert "/auth/login" in response.headers["Location"]
+
+
+@pytest.mark.browser
+def test_typing_a_search_narrows_the_list_in_place(logged_in_page, people):
+    from playwright.sync_api import expect
+
+    page = logged_in_page
+    page.goto("/users/")
+    expect(page.locator("table.site-users tbody tr")).to_have_count(3)
+    page.evaluate("window.stillTheSamePage = true")
+
+    page.get_by_label("Search").fill("hopper")
+
+    expect(page.locator("table.site-users tbody tr")).to_have_count(1)
+    expect(page.locator("table.site-users .email")).to_have_text("grace@navy.example")
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert "q=hopper" in page.url

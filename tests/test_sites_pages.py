@@ -218,3 +218,24 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, other_tenant, route):
     response = client.get(route.format(id=other_tenant["site"].id))
     assert response.status_code == 302
     assert "/auth/login" in response.headers["Location"]
+
+
+@pytest.mark.browser
+def test_tab_click_swaps_the_tab_in_place_and_updates_the_address(logged_in_page, busy_site):
+    from playwright.sync_api import expect
+
+    page = logged_in_page
+    page.goto(f"/sites/{busy_site.id}")
+    page.evaluate("window.stillTheSamePage = true")
+
+    page.get_by_role("tab", name="Users").click()
+
+    expect(page.get_by_role("tab", name="Users")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("table.site-users tbody tr")).to_have_count(3)
+    assert page.url.endswith(f"/sites/{busy_site.id}/users")
+    assert page.evaluate("window.stillTheSamePage") is True
+    expect(page.locator("h1")).to_have_text("Main store")
+    expect(page.locator("nav.tabs")).to_have_count(1)
+
+    page.go_back()
+    expect(page.get_by_role("tab", name="Overview")).to_have_attribute("aria-selected", "true")
