@@ -1,0 +1,135 @@
+"""Recording a payment: success with and without HTMX, field errors, already paid, CSRF, tenants."""
+
+import logging
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Order
+from tests import factories
+from tests.conftest import soup
+
+
+@pytest.fixture
+def order(subscriber):
+    order = factories.order(factories.site(subscriber), number="61001", paid=False)
+    db.session.commit()
+    return order
+
+
+def reload(order):
+    db.session.expire_all()
+    return db.session.get(Order, order.id)
+
+
+def test_mark_paid_without_javascript_redirects_with_a_message(logged_in, order, caplog):
+    caplog.set_level(logging.INFO, logger="portal.orders.events")
+    response = logged_in.post(f"/orders/{order.id}/payment", data={"method": "check", "reference": " CHK-1001 "})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/orders/{order.id}#payment")
+    saved = reload(order)
+    assert (saved.payment_status, saved.payment_method, saved.payment_reference) == ("paid", "check", "CHK-1001")
+    assert saved.paid_at is not None
+    page = soup(logged_in.get(response.headers["Location"]))
+    assert "Payment recorded for order 61001." in page.select_one(".flash-success").text
+    assert page.select_one("#payment .payment-status").text.strip() == "Paid"
+    assert "Ready to push" in page.select_one("#integration-rules").text
+    assert "became eligible for partner push: True" in caplog.text
+
+
+def test_mark_paid_with_htmx_returns_the_panel_and_refreshes_the_rules(logged_in, order):
+    response = logged_in.htmx("POST", f"/orders/{order.id}/payment", data={"method": "bank_transfer"})
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.find("html") is None
+    panel = page.select_one("section#payment")
+    assert panel.get("hx-swap-oob") is None
+    assert panel.select_one(".payment-status").text.strip() == "Paid"
+    assert panel.select_one(".payment-method").text.strip() == "Bank transfer"
+    assert "Payment recorded" in panel.select_one(".flash-success").text
+    assert panel.select_one("form") is None
+    rules = page.select_one("section#integration-rules")
+    assert rules["hx-swap-oob"] == "true" and "Ready to push" in rules.text
+    assert page.select_one("#order-badges")["hx-swap-oob"] == "true"
+    assert reload(order).is_paid
+
+
+def test_marking_an_order_on_open_terms_paid(logged_in, subscriber, caplog):
+    caplog.set_level(logging.INFO, logger="portal.orders.events")
+    order = factories.order(factories.site(subscriber), payment_method="open_terms")
+    db.session.commit()
+    response = logged_in.post(f"/orders/{order.id}/payment", data={"method": "check"})
+    assert response.status_code == 302
+    assert reload(order).payment_status == "paid"
+    assert "became eligible for partner push: False" in caplog.text  # open terms was eligible already
+
+
+def test_paying_with_a_pending_item_keeps_the_approval_hold(logged_in, subscriber):
+    order = factories.order(factories.site(subscriber), items=[{"approval": "pending"}])
+    db.session.commit()
+    page = soup(logged_in.htmx("POST", f"/orders/{order.id}/payment", data={"method": "check"}))
+    holds = [li.text.strip() for li in page.select("#integration-rules li.hold")]
+    assert holds == ["Item #1 is awaiting approval."]
+
+
+def test_already_paid_is_a_form_error(logged_in, subscriber):
+    order = factories.order(factories.site(subscriber), paid=True, payment_reference="FIRST")
+    db.session.commit()
+    response = logged_in.htmx("POST", f"/orders/{order.id}/payment", data={"method": "check", "reference": "SECOND"})
+    assert response.status_code == 422
+    assert "already paid" in soup(response).select_one("#payment .form-error").text
+    assert reload(order).payment_reference == "FIRST"
+
+    full = logged_in.post(f"/orders/{order.id}/payment", data={"method": "check"})
+    assert full.status_code == 422
+    assert soup(full).select_one("h1").text.strip().startswith("Order")
+    assert "already paid" in soup(full).select_one("#payment .form-error").text
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"method": "bitcoin"}, "method"),
+        ({}, "method"),
+        ({"method": "check", "reference": "x" * 81}, "reference"),
+    ],
+)
+def test_bad_input_gets_field_errors(logged_in, order, data, field):
+    for send in (logged_in.post, lambda url, **kw: logged_in.htmx("POST", url, **kw)):
+        response = send(f"/orders/{order.id}/payment", data=data)
+        assert response.status_code == 422
+        form = soup(response).select_one("#payment form.record-payment")
+        assert form.select_one(f".has-error [name={field}]"), response.text
+        assert form.select_one(".error").text.strip()
+    saved = reload(order)
+    assert saved.payment_status == "unpaid" and saved.paid_at is None
+
+
+def test_bad_input_keeps_what_was_typed(logged_in, order):
+    response = logged_in.post(f"/orders/{order.id}/payment", data={"method": "check", "reference": "y" * 90})
+    form = soup(response).select_one("form.record-payment")
+    assert form.select_one("select[name=method] option[selected]")["value"] == "check"
+    assert form.select_one("input[name=reference]")["value"] == "y" * 90
+
+
+def test_payment_requires_csrf(logged_in, order):
+    response = logged_in.post(f"/orders/{order.id}/payment", data={"method": "check"}, csrf=False)
+    assert response.status_code == 400
+    assert not reload(order).is_paid
+
+
+def test_payment_route_is_post_only(logged_in, order):
+    assert logged_in.get(f"/orders/{order.id}/payment").status_code == 405
+
+
+def test_another_tenants_order_is_404(logged_in, other_tenant):
+    other = other_tenant["order"]
+    for send in (logged_in.post, lambda url, **kw: logged_in.htmx("POST", url, **kw)):
+        assert send(f"/orders/{other.id}/payment", data={"method": "check"}).status_code == 404
+    assert not reload(other).is_paid
+
+
+def test_signed_out_visitor_cannot_pay(client, order):
+    response = client.post(f"/orders/{order.id}/payment", data={"method": "check"})
+    assert response.status_code == 302
+    assert not reload(order).is_paid
