@@ -1,12 +1,61 @@
-"""Embedded Services objects for cross-tenant tests; grows with the Embedded Services models."""
+"""Embedded Services test data: authorization, accounts and site links (flushed, not committed)."""
 
 from __future__ import annotations
 
+import itertools
 
-def authorize(subscriber) -> None:
-    """Give a subscriber Embedded Services access, where the model knows about it."""
+from portal.extensions import db
+from portal.models import EmbeddedServicesAccount, SiteLink
+
+_sequence = itertools.count(1)
+
+PASSWORD = "factory-password-7f3a"
+AUTHORIZATION_CODE = "FACTORY-CODE-91c2"
+
+
+def authorize(subscriber, by=None) -> None:
+    """Give a subscriber Embedded Services access (as platform staff would)."""
+    subscriber.authorize_embedded_services(by=by)
+    db.session.flush()
+
+
+def account(subscriber, **fields) -> EmbeddedServicesAccount:
+    n = next(_sequence)
+    obj = EmbeddedServicesAccount(
+        subscriber_id=subscriber.id,
+        partner=fields.pop("partner", "presswise"),
+        name=fields.pop("name", f"PressWise {n}"),
+        url=fields.pop("url", "http://127.0.0.1:9/r/wsdl-order2.php"),
+        username=fields.pop("username", f"user{n}"),
+        initial_status=fields.pop("initial_status", "New"),
+        send_pricing_in_notes=fields.pop("send_pricing_in_notes", False),
+        active=fields.pop("active", True),
+        **{k: v for k, v in fields.items() if k not in ("password", "authorization_code")},
+    )
+    obj.password = fields.get("password", PASSWORD)
+    obj.authorization_code = fields.get("authorization_code", AUTHORIZATION_CODE)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def site_link(account_obj, site, **fields) -> SiteLink:
+    link = SiteLink.attach(
+        account_obj,
+        site,
+        customer_id=fields.pop("customer_id", "1001"),
+        active=fields.pop("active", True),
+        sync_orders=fields.pop("sync_orders", False),
+        sync_status=fields.pop("sync_status", True),
+        **fields,
+    )
+    db.session.flush()
+    return link
 
 
 def tenant_objects(other_tenant: dict) -> dict:
     """Embedded Services objects of another tenant, keyed by the URL argument that names them."""
-    return {}
+    authorize(other_tenant["subscriber"])
+    other_account = account(other_tenant["subscriber"], name="Rival PressWise")
+    link = site_link(other_account, other_tenant["site"])
+    return {"account_id": other_account, "link_id": link}

@@ -1,10 +1,183 @@
-"""Admin > Embedded Services: partner accounts of the signed-in subscriber."""
+"""Admin > Embedded Services: partner accounts of the signed-in subscriber.
+
+Every route here (and the site tab in ``site_tab``) answers 404 unless the subscriber
+is authorized by platform staff. Secrets are write-only: forms never show them.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
-from portal.tenancy import require_subscriber_admin
+from portal.accounts.access import (
+    accounts_query,
+    embedded_services_enabled,
+    get_account_or_404,
+    require_embedded_services,
+)
+from portal.accounts.connection import check_connection
+from portal.accounts.forms import AccountForm
+from portal.crypto import secrets_cli
+from portal.extensions import db
+from portal.models import EmbeddedServicesAccount, SiteLink
+from portal.templating import is_htmx_request
+
+# Bounded so an over-large ID is a 404 on PostgreSQL too, not an integer-overflow error.
+ACCOUNT_ID = "<int(max=2147483647):account_id>"
 
 bp = Blueprint("accounts", __name__, url_prefix="/embedded-services")
-bp.before_request(require_subscriber_admin)
+bp.before_request(require_embedded_services)
+bp.add_app_template_global(embedded_services_enabled, "embedded_services_enabled")
+bp.record_once(lambda state: state.app.cli.add_command(secrets_cli))
+
+
+@bp.after_request
+def _no_store(response):
+    # Account pages are per-tenant and HTMX fragments share URLs with pages.
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.vary.add("HX-Request")
+    return response
+
+
+def _name_taken(name: str, exclude_id: int | None = None) -> bool:
+    query = accounts_query().where(EmbeddedServicesAccount.name == name)
+    if exclude_id is not None:
+        query = query.where(EmbeddedServicesAccount.id != exclude_id)
+    return db.session.execute(query.limit(1)).first() is not None
+
+
+@bp.route("/")
+def index():
+    """The subscriber's accounts: partner, name, URL, active, health and the sites using each."""
+    accounts = db.session.scalars(
+        accounts_query()
+        .options(selectinload(EmbeddedServicesAccount.site_links).selectinload(SiteLink.site))
+        .order_by(EmbeddedServicesAccount.name, EmbeddedServicesAccount.id)
+    ).all()
+    return render_template("accounts/index.html", accounts=accounts)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    """Create New Account: partner, name, credentials, URL, initial status and the pricing option."""
+    form = AccountForm()
+    if form.validate_on_submit():
+        if _name_taken(form.name.data):
+            form.name.errors.append("Another account already has this name.")
+        else:
+            account = EmbeddedServicesAccount(subscriber_id=current_user.subscriber_id)
+            _apply(form, account)
+            db.session.add(account)
+            db.session.commit()
+            flash(f"Account “{account.name}” created. Test the connection, then attach it to a site.", "success")
+            return redirect(url_for("accounts.detail", account_id=account.id))
+    status = 422 if form.errors else 200
+    return render_template("accounts/form.html", form=form, account=None), status
+
+
+@bp.route(f"/{ACCOUNT_ID}")
+def detail(account_id: int):
+    """One account: its settings (never the secrets), health, sites, and Test connection."""
+    account = get_account_or_404(account_id)
+    return render_template("accounts/detail.html", account=account)
+
+
+@bp.route(f"/{ACCOUNT_ID}/edit", methods=["GET", "POST"])
+def edit(account_id: int):
+    """Edit an account; blank password or authorization code keeps the stored one."""
+    account = get_account_or_404(account_id)
+    form = AccountForm(obj=account, editing=True)
+    if request.method == "GET":
+        form.password.data = form.authorization_code.data = ""
+    if form.validate_on_submit():
+        if _name_taken(form.name.data, exclude_id=account.id):
+            form.name.errors.append("Another account already has this name.")
+        else:
+            _apply(form, account)
+            db.session.commit()
+            flash(f"Account “{account.name}” saved.", "success")
+            return redirect(url_for("accounts.detail", account_id=account.id))
+    status = 422 if form.errors else 200
+    return render_template("accounts/form.html", form=form, account=account), status
+
+
+def _apply(form: AccountForm, account: EmbeddedServicesAccount) -> None:
+    account.partner = form.partner.data
+    account.name = form.name.data
+    account.url = form.url.data
+    account.username = form.username.data
+    account.initial_status = form.initial_status.data
+    account.send_pricing_in_notes = bool(form.send_pricing_in_notes.data)
+    if form.password.data:
+        account.password = form.password.data
+    if form.authorization_code.data:
+        account.authorization_code = form.authorization_code.data
+
+
+@bp.route(f"/{ACCOUNT_ID}/deactivate", methods=["POST"])
+def deactivate(account_id: int):
+    """Stop using the account everywhere, keeping its settings and history."""
+    account = get_account_or_404(account_id)
+    account.active = False
+    db.session.commit()
+    return _after_state_change(account, f"Account “{account.name}” deactivated.")
+
+
+@bp.route(f"/{ACCOUNT_ID}/reactivate", methods=["POST"])
+def reactivate(account_id: int):
+    """Use the account again."""
+    account = get_account_or_404(account_id)
+    account.active = True
+    db.session.commit()
+    return _after_state_change(account, f"Account “{account.name}” reactivated.")
+
+
+@bp.route(f"/{ACCOUNT_ID}/resume", methods=["POST"])
+def resume(account_id: int):
+    """Lift a pause (after fixing the credentials or once the partner is back)."""
+    account = get_account_or_404(account_id)
+    account.resume()
+    db.session.commit()
+    return _after_state_change(account, f"Account “{account.name}” resumed.")
+
+
+def _after_state_change(account: EmbeddedServicesAccount, message: str):
+    if is_htmx_request():
+        return render_template("accounts/_status_panel.html", account=account, message=message)
+    flash(message, "success")
+    return redirect(url_for("accounts.detail", account_id=account.id))
+
+
+@bp.route(f"/{ACCOUNT_ID}/delete", methods=["POST"])
+def delete(account_id: int):
+    """Delete an account nothing uses; one in use can only be deactivated."""
+    account = get_account_or_404(account_id)
+    if account.is_in_use():
+        message = f"“{account.name}” is used by a site or an order, so it cannot be deleted. Deactivate it instead."
+        if is_htmx_request():
+            return render_template("accounts/_status_panel.html", account=account, message=message, error=True), 409
+        flash(message, "error")
+        return redirect(url_for("accounts.detail", account_id=account.id))
+    name = account.name
+    db.session.delete(account)
+    db.session.commit()
+    flash(f"Account “{name}” deleted.", "success")
+    if is_htmx_request():
+        return "", 204, {"HX-Redirect": url_for("accounts.index")}
+    return redirect(url_for("accounts.index"))
+
+
+@bp.route(f"/{ACCOUNT_ID}/test", methods=["POST"])
+def test_connection(account_id: int):
+    """Test connection: an authenticated call to the partner; OK, wrong credentials or unreachable."""
+    account = get_account_or_404(account_id)
+    outcome = check_connection(account)
+    db.session.commit()
+    if is_htmx_request():
+        return render_template("accounts/_connection_result.html", account=account, outcome=outcome)
+    flash(f"{outcome.outcome.label}: {outcome.message}", "success" if outcome.ok else "error")
+    return redirect(url_for("accounts.detail", account_id=account.id))
+
+
+from portal.accounts import site_tab  # noqa: E402,F401  (registers the site tab routes on bp)

@@ -16,6 +16,7 @@ from portal.partners.base import (
     PartnerApiError,
     PartnerAuthError,
     PartnerError,
+    PartnerProtocolError,
     PartnerTransientError,
     PartnerUnknownOutcome,
 )
@@ -86,8 +87,12 @@ def classify(error: BaseException | None, partner_name: str = "The partner") -> 
         return CallOutcome(Outcome.WRONG_CREDENTIALS, f"{partner_name} refused the credentials: {detail}")
     if isinstance(error, PartnerTransientError):
         return CallOutcome(Outcome.UNREACHABLE, f"{partner_name} could not be reached: {detail}")
-    if isinstance(error, PartnerUnknownOutcome):
+    if isinstance(error, PartnerProtocolError):
         return CallOutcome(Outcome.UNCLEAR_ANSWER, f"{partner_name} gave no usable answer: {detail}")
+    if isinstance(error, PartnerUnknownOutcome):
+        # No answer in time (or the connection dropped): for people that is "unreachable".
+        # The client's wording is about pushes ("…; the order may have been stored"): keep the reason.
+        return CallOutcome(Outcome.UNREACHABLE, f"{partner_name} did not answer: {detail.split(';')[0]}")
     if isinstance(error, PartnerApiError):
         return CallOutcome(Outcome.REFUSED, f"{partner_name} refused the request: {detail}")
     if isinstance(error, PartnerError):

@@ -1,23 +1,69 @@
-"""Staff area: subscribers and system status. Everyone else gets 404."""
+"""Staff area: subscribers, their Embedded Services authorization, and system status. Everyone else gets 404."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
-from portal.models import Subscriber
+from portal.models import EmbeddedServicesAuthorizationEvent, Subscriber
+from portal.templating import is_htmx_request
 from portal.tenancy import require_staff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_request(require_staff)
 
+SUBSCRIBER_ID = "<int(max=2147483647):subscriber_id>"
+
 
 @bp.route("/")
 def subscribers():
-    """List every subscriber of the platform."""
-    rows = db.session.execute(select(Subscriber).order_by(Subscriber.name)).scalars().all()
+    """List every subscriber with its Embedded Services authorization (who and when)."""
+    rows = db.session.execute(
+        select(Subscriber)
+        .options(
+            selectinload(Subscriber.sites),
+            selectinload(Subscriber.authorization_events).selectinload(EmbeddedServicesAuthorizationEvent.actor),
+        )
+        .order_by(Subscriber.name, Subscriber.id)
+    ).scalars().all()
     return render_template("staff/subscribers.html", subscribers=rows)
+
+
+def _get_subscriber_or_404(subscriber_id: int) -> Subscriber:
+    subscriber = db.session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        abort(404)
+    return subscriber
+
+
+@bp.route(f"/subscribers/{SUBSCRIBER_ID}/authorize", methods=["POST"])
+def authorize_embedded_services(subscriber_id: int):
+    """Open Embedded Services to a subscriber: its admins get the menu item and the pages."""
+    subscriber = _get_subscriber_or_404(subscriber_id)
+    subscriber.authorize_embedded_services(by=current_user)
+    db.session.commit()
+    return _after_change(subscriber, f"{subscriber.name} may now use Embedded Services.")
+
+
+@bp.route(f"/subscribers/{SUBSCRIBER_ID}/withdraw", methods=["GET", "POST"])
+def withdraw_embedded_services(subscriber_id: int):
+    """Withdraw Embedded Services (GET asks for confirmation when JavaScript is off)."""
+    subscriber = _get_subscriber_or_404(subscriber_id)
+    if request.method == "GET":
+        return render_template("staff/withdraw_confirm.html", subscriber=subscriber)
+    subscriber.withdraw_embedded_services(by=current_user)
+    db.session.commit()
+    return _after_change(subscriber, f"Embedded Services withdrawn from {subscriber.name}.")
+
+
+def _after_change(subscriber: Subscriber, message: str):
+    if is_htmx_request():
+        return render_template("staff/_subscriber_row.html", s=subscriber, message=message)
+    flash(message, "success")
+    return redirect(url_for("staff.subscribers"))
 
 
 from portal.staff import status  # noqa: E402,F401  (registers the status routes on bp)

@@ -1,0 +1,100 @@
+"""Forms of Admin > Embedded Services and of the site's Embedded Services tab."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+from portal.domain.partner_urls import MAX_URL_LENGTH, PartnerUrlError, PartnerUrlRules, validate_partner_url
+from portal.models.embedded import INITIAL_STATUS_CHOICES, PARTNER_CHOICES
+
+SECRET_MAX_LENGTH = 200
+CUSTOMER_ID_MAX_LENGTH = 20
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class AccountForm(FlaskForm):
+    """Create or edit an account. Secrets are write-only: blank on edit keeps the stored value."""
+
+    partner = SelectField("Partner", choices=[SelectChoice(key, label) for key, label in PARTNER_CHOICES.items()], default="presswise")
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Enter a name for this account."), Length(max=120)],
+        filters=[_strip],
+        description="Shown in the portal only, e.g. “PressWise production”.",
+    )
+    url = StringField(
+        "PressWise URL",
+        validators=[DataRequired("Enter the PressWise URL."), Length(max=MAX_URL_LENGTH)],
+        filters=[_strip],
+        description="The SOAP address PressWise gave you, e.g. https://yourcompany.presswise.com/r/wsdl-order2.php",
+    )
+    username = StringField(
+        "Username",
+        validators=[DataRequired("Enter the PressWise username."), Length(max=120)],
+        filters=[_strip],
+    )
+    password = PasswordField("Password", validators=[Length(max=SECRET_MAX_LENGTH)])
+    authorization_code = PasswordField("Authorization code", validators=[Length(max=SECRET_MAX_LENGTH)])
+    initial_status = SelectField(
+        "Initial status",
+        choices=[SelectChoice(status, status) for status in INITIAL_STATUS_CHOICES],
+        default=INITIAL_STATUS_CHOICES[0],
+        description="The status new orders get in PressWise. New is the only choice today.",
+    )
+    send_pricing_in_notes = BooleanField("Send pricing information in the notes field")
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+
+    def validate_url(self, field) -> None:
+        try:
+            field.data = validate_partner_url(field.data, PartnerUrlRules.from_config(current_app.config))
+        except PartnerUrlError as error:
+            raise ValidationError(str(error)) from None
+
+    def validate_password(self, field) -> None:
+        if not self.editing and not field.data:
+            raise ValidationError("Enter the PressWise password.")
+
+    def validate_authorization_code(self, field) -> None:
+        if not self.editing and not field.data:
+            raise ValidationError("Enter the PressWise authorization code.")
+
+
+class AttachForm(FlaskForm):
+    """Attach one of the subscriber's accounts to a site."""
+
+    account_id = HiddenField(validators=[InputRequired()])
+    customer_id = StringField(
+        "PressWise customer ID",
+        validators=[
+            DataRequired("Enter the PressWise customer ID for this site."),
+            Length(max=CUSTOMER_ID_MAX_LENGTH),
+            Regexp(r"^[0-9]+$", message="The customer ID is digits only."),
+        ],
+        filters=[_strip],
+    )
+
+
+class SiteLinkForm(FlaskForm):
+    """The settings of one account on one site."""
+
+    customer_id = StringField(
+        "PressWise customer ID",
+        validators=[
+            DataRequired("Enter the PressWise customer ID for this site."),
+            Length(max=CUSTOMER_ID_MAX_LENGTH),
+            Regexp(r"^[0-9]+$", message="The customer ID is digits only."),
+        ],
+        filters=[_strip],
+    )
+    active = BooleanField("Active", validators=[Optional()])
+    sync_orders = BooleanField("Synchronize Orders", validators=[Optional()])
+    sync_status = BooleanField("Synchronize Status", validators=[Optional()])
