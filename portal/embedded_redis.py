@@ -56,11 +56,25 @@ def start(directory: Path, socket_name: str = "redis.sock", timeout: float = 10.
     if socket_path.exists():
         socket_path.unlink()
     process = subprocess.Popen(
-        server_command(socket_path, directory), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        server_command(socket_path, directory),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=_die_with_parent,
     )
     url = f"unix://{socket_path}"
     wait_until_ready(url, timeout, process)
     return process, url
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel stop redis-server if the test run that started it is killed."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def wait_until_ready(url: str, timeout: float = 10.0, process: subprocess.Popen | None = None) -> None:
