@@ -1,0 +1,67 @@
+"""Demo data: ``flask demo seed [--orders N]``.
+
+``catalog`` holds the print-shop content, ``generator`` turns it into deterministic rows
+(no Flask, no database), ``seed`` writes them. Safe to run on every start: a rerun
+finds what exists and adds only what is missing.
+"""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask.cli import AppGroup
+
+demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
+
+# Kept here (not imported from seed) so building the CLI does not import the models.
+DEFAULT_ORDERS = 200
+MAX_ORDERS = 1_000_000
+
+
+def _order_count(_ctx, _param, value: int) -> int:
+    if not 0 <= value <= MAX_ORDERS:
+        raise click.BadParameter(f"must be a whole number from 0 to {MAX_ORDERS:,}, not {value}.")
+    return value
+
+
+@demo_cli.command("seed")
+@click.option(
+    "--orders", "order_target", type=int, default=DEFAULT_ORDERS, show_default=True, callback=_order_count,
+    help="Make sure at least this many demo orders exist in total; a rerun with the same number adds none.",
+)
+def seed_command(order_target: int) -> None:
+    """Create the demo logins, subscribers, sites, site users and orders (idempotent)."""
+    from portal.demo.seed import DEMO_PASSWORD, seed_demo
+
+    started = time.perf_counter()
+    result = seed_demo(order_target, progress=_show_progress)
+    _seed_embedded_services(result.subscribers["acme-print"], result.sites["Acme Print Shop"])
+    elapsed = time.perf_counter() - started
+
+    click.echo(f"Demo data ({result.demo_orders} demo orders; target {order_target}), done in {elapsed:.1f} s:")
+    click.echo(f"  {'':<14}{'created':>9}{'existing':>10}")
+    for kind, tally in result.tallies.items():
+        click.echo(f"  {kind:<14}{tally.created:>9}{tally.existing:>10}")
+    click.echo("")
+    click.echo(f'Demo logins. These are demo accounts: every one uses the password "{DEMO_PASSWORD}".')
+    width = max(len(login.email) for login in result.logins)
+    for login in result.logins:
+        note = "" if login.password_is_demo else "  (password changed since it was seeded; not reset)"
+        click.echo(f"  {login.email:<{width}}  {login.role}{note}")
+
+
+def _show_progress(done: int, total: int) -> None:
+    if total > 5_000:
+        click.echo(f"  orders: {done:,} of {total:,}", err=True)
+
+
+def _seed_embedded_services(subscriber, site) -> None:
+    """Hand over to the Embedded Services demo (accounts, site links) when that module exists."""
+    try:
+        from portal.accounts.demo import seed_embedded_services
+    except ModuleNotFoundError as error:
+        if error.name != "portal.accounts.demo":
+            raise
+        return
+    seed_embedded_services(subscriber, site)
