@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.domain.orders import Approval, EdocFileState, PaymentMethod, PaymentStatus
@@ -73,8 +73,10 @@ def _search(query: Select, text: str) -> Select:
     )
 
 
-def _items_where(*conditions):
-    return exists().where(OrderItem.order_id == Order.id, *conditions)
+def _orders_with_items(*conditions):
+    """Orders having an item that meets ``conditions``: one pass over the items (index-backed
+    for approval), rather than a correlated lookup for each of the many orders."""
+    return Order.id.in_(select(OrderItem.order_id).where(*conditions))
 
 
 def apply_filters(query: Select, filters: OrderFilters) -> Select:
@@ -95,15 +97,16 @@ def apply_filters(query: Select, filters: OrderFilters) -> Select:
         query = query.where(Order.payment_status == PaymentStatus.UNPAID.value, open_terms)
 
     if filters.approval == "approved":
-        query = query.where(_items_where(), ~_items_where(OrderItem.approval != Approval.APPROVED.value))
+        not_approved = [value.value for value in Approval if value is not Approval.APPROVED]
+        query = query.where(_orders_with_items(), ~_orders_with_items(OrderItem.approval.in_(not_approved)))
     elif filters.approval == "pending":
-        query = query.where(_items_where(OrderItem.approval == Approval.PENDING.value))
+        query = query.where(_orders_with_items(OrderItem.approval == Approval.PENDING.value))
     elif filters.approval == "denied":
-        query = query.where(_items_where(OrderItem.approval == Approval.DENIED.value))
+        query = query.where(_orders_with_items(OrderItem.approval == Approval.DENIED.value))
 
     if filters.edoc == "pending":
         query = query.where(
-            _items_where(
+            _orders_with_items(
                 OrderItem.is_edoc.is_(True),
                 or_(OrderItem.edoc_file_state.is_(None), OrderItem.edoc_file_state != EdocFileState.READY.value),
             )
