@@ -1,0 +1,51 @@
+"""The plain health rules: how a call's outcome reads, and which outcomes pause an account."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from portal.domain.account_health import Health, Outcome, classify, health_of
+from portal.partners.base import (
+    PartnerApiError,
+    PartnerAuthError,
+    PartnerProtocolError,
+    PartnerTransientError,
+    PartnerUnknownOutcome,
+)
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "error, outcome, pauses",
+    [
+        (None, Outcome.OK, False),
+        (PartnerAuthError("authentication failed"), Outcome.WRONG_CREDENTIALS, True),
+        (PartnerTransientError("Cannot connect to PressWise: Connection refused"), Outcome.UNREACHABLE, False),
+        (PartnerUnknownOutcome("PressWise did not answer in time; the order may have been stored"),
+         Outcome.UNREACHABLE, False),
+        (PartnerProtocolError("PressWise's answer is not valid"), Outcome.UNCLEAR_ANSWER, False),
+        (PartnerApiError(7, "unknown customer"), Outcome.REFUSED, False),
+    ],
+)
+def test_classify(error, outcome, pauses):
+    result = classify(error, "PressWise")
+    assert result.outcome is outcome
+    assert result.pauses_account is pauses
+    assert result.message.startswith("PressWise")
+    assert "the order may have been stored" not in result.message, "a connection test stores nothing"
+
+
+def test_long_reasons_are_cut_to_fit_the_column():
+    assert len(classify(PartnerAuthError("x" * 2000)).message) <= 500
+
+
+def test_health_word():
+    earlier, later = NOW - timedelta(minutes=5), NOW
+    assert health_of(active=True, paused_at=None, last_success_at=None, last_error_at=None) is Health.UNTESTED
+    assert health_of(active=True, paused_at=None, last_success_at=later, last_error_at=earlier) is Health.OK
+    assert health_of(active=True, paused_at=None, last_success_at=earlier, last_error_at=later) is Health.FAILING
+    assert health_of(active=True, paused_at=NOW, last_success_at=later, last_error_at=None) is Health.PAUSED
+    assert health_of(active=False, paused_at=NOW, last_success_at=later, last_error_at=None) is Health.INACTIVE

@@ -1,0 +1,140 @@
+"""Test connection signs in to the real PressWise emulator over HTTP and answers in place:
+OK, wrong credentials (which pause the account until Resume), or unreachable with the
+reason, within the configured timeout.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from portal.extensions import db
+from tests import embedded_factories, factories
+from tests.conftest import soup
+
+
+@pytest.fixture
+def authorized(logged_in, subscriber):
+    embedded_factories.authorize(subscriber)
+    db.session.commit()
+    return logged_in
+
+
+def _emulator_account(subscriber, presswise, **changes):
+    settings = presswise.account_with(**changes)
+    account = embedded_factories.account(
+        subscriber, name="Emulator", url=settings.url, username=settings.username,
+        password=settings.password, authorization_code=settings.authorization_code)
+    db.session.commit()
+    return account
+
+
+def _test(client, account):
+    response = client.htmx("post", f"/embedded-services/{account.id}/test")
+    assert response.status_code == 200
+    fragment = soup(response)
+    assert fragment.find("html") is None, "HTMX gets a fragment, not a page"
+    db.session.expire_all()
+    return fragment
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_ok_records_the_successful_call(authorized, subscriber, presswise):
+    account = _emulator_account(subscriber, presswise)
+    fragment = _test(authorized, account)
+    result = fragment.select_one(".connection-result")
+    assert "outcome-ok" in result["class"] and "Connection OK" in result.get_text()
+    assert [c["result_code"] for c in presswise.calls()] == [0], "one authenticated call reached the emulator"
+    assert account.last_success_at is not None and account.paused_at is None
+    status = fragment.select_one("#account-status")
+    assert status["hx-swap-oob"] == "true"
+    assert status.select_one(".health-ok") is not None
+
+
+def test_wrong_credentials_pause_the_account_until_resume(authorized, subscriber, presswise):
+    account = _emulator_account(subscriber, presswise, password="not-the-password")
+    fragment = _test(authorized, account)
+    result = fragment.select_one(".connection-result")
+    assert "outcome-wrong_credentials" in result["class"]
+    assert "refused the credentials" in result.get_text()
+    assert account.paused_at is not None
+    assert "refused the credentials" in account.paused_reason
+    assert account.last_error_at is not None and "refused the credentials" in account.last_error
+    assert fragment.select_one("#account-status .paused-reason") is not None
+
+    # Shown on the account page and on the site tab, each with Resume.
+    site = factories.site(subscriber, name="Main store")
+    embedded_factories.site_link(account, site)
+    db.session.commit()
+    page = soup(authorized.get(f"/embedded-services/{account.id}"))
+    assert "refused the credentials" in page.select_one(".paused-reason").get_text()
+    tab = soup(authorized.get(f"/embedded-services/sites/{site.id}"))
+    assert "refused the credentials" in tab.select_one(".account-paused").get_text()
+    listing = soup(authorized.get("/embedded-services/"))
+    assert listing.select_one(f"#account-{account.id} .health-paused") is not None
+
+    resumed = authorized.htmx("post", f"/embedded-services/{account.id}/resume")
+    assert resumed.status_code == 200
+    assert soup(resumed).select_one("#account-status .resume") is None
+    db.session.expire_all()
+    assert account.paused_at is None and account.paused_reason is None
+
+
+def test_resume_from_the_site_tab(authorized, subscriber, presswise):
+    account = _emulator_account(subscriber, presswise, authorization_code="WRONG")
+    site = factories.site(subscriber, name="Main store")
+    link = embedded_factories.site_link(account, site)
+    db.session.commit()
+    _test(authorized, account)
+    assert account.is_paused
+    response = authorized.htmx("post", f"/embedded-services/sites/{site.id}/links/{link.id}/resume")
+    card = soup(response).select_one(f"#site-link-{link.id}")
+    assert card is not None and card.select_one(".account-paused") is None
+    db.session.expire_all()
+    assert not account.is_paused
+
+
+def test_unreachable_host_reports_the_reason(authorized, subscriber):
+    account = embedded_factories.account(subscriber, url=f"http://127.0.0.1:{_free_port()}/r/wsdl-order2.php")
+    db.session.commit()
+    fragment = _test(authorized, account)
+    result = fragment.select_one(".connection-result")
+    assert "outcome-unreachable" in result["class"]
+    assert "could not be reached" in result.get_text() and "refused" in result.get_text().lower()
+    assert account.last_error and account.paused_at is None, "an outage alone does not pause on a test"
+
+
+def test_a_partner_that_does_not_answer_is_reported_within_the_timeout(app, authorized, subscriber, presswise):
+    app.config["PARTNER_READ_TIMEOUT"] = 1.0
+    account = _emulator_account(subscriber, presswise)
+    presswise.inject_fault("hang", seconds=30)
+    started = time.monotonic()
+    fragment = _test(authorized, account)
+    elapsed = time.monotonic() - started
+    assert elapsed < 6, f"took {elapsed:.1f}s with a 1s read timeout"
+    result = fragment.select_one(".connection-result")
+    assert "outcome-unreachable" in result["class"]
+    assert "did not answer" in result.get_text()
+
+
+def test_without_javascript_the_result_is_flashed_on_the_account_page(authorized, subscriber, presswise):
+    account = _emulator_account(subscriber, presswise)
+    response = authorized.post(f"/embedded-services/{account.id}/test")
+    assert response.status_code == 302
+    page = soup(authorized.get(response.headers["Location"]))
+    assert "Connection OK" in page.select_one(".flash-success").get_text()
+
+
+def test_a_url_the_rules_now_refuse_is_not_called(app, authorized, subscriber, presswise):
+    account = _emulator_account(subscriber, presswise)
+    app.config.update(PARTNER_URL_REQUIRE_HTTPS=True, PARTNER_URL_ALLOWED_HOSTS=[])
+    fragment = _test(authorized, account)
+    assert "will not call this URL" in fragment.select_one(".connection-result").get_text()
+    assert presswise.calls() == []
