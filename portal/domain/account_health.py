@@ -82,22 +82,27 @@ def classify(error: BaseException | None, partner_name: str = "The partner") -> 
     """Turn a partner call's result (None: success) into what we tell people and record."""
     if error is None:
         return CallOutcome(Outcome.OK, f"{partner_name} answered and accepted the credentials.")
-    detail = truncate(str(error) or error.__class__.__name__)
+    detail = truncate(str(error) or error.__class__.__name__, MAX_REASON_LENGTH - 80)
+
+    def say(prefix: str, text: str = detail) -> str:
+        # Client messages often name the partner already ("PressWise refused the credentials: …").
+        return text if text.lower().startswith(partner_name.lower()) else f"{partner_name} {prefix}: {text}"
+
     if isinstance(error, PartnerAuthError):
-        return CallOutcome(Outcome.WRONG_CREDENTIALS, f"{partner_name} refused the credentials: {detail}")
+        return CallOutcome(Outcome.WRONG_CREDENTIALS, say("refused the credentials"))
     if isinstance(error, PartnerTransientError):
-        return CallOutcome(Outcome.UNREACHABLE, f"{partner_name} could not be reached: {detail}")
+        return CallOutcome(Outcome.UNREACHABLE, say("could not be reached"))
     if isinstance(error, PartnerProtocolError):
-        return CallOutcome(Outcome.UNCLEAR_ANSWER, f"{partner_name} gave no usable answer: {detail}")
+        return CallOutcome(Outcome.UNCLEAR_ANSWER, say("gave no usable answer"))
     if isinstance(error, PartnerUnknownOutcome):
         # No answer in time (or the connection dropped): for people that is "unreachable".
         # The client's wording is about pushes ("…; the order may have been stored"): keep the reason.
-        return CallOutcome(Outcome.UNREACHABLE, f"{partner_name} did not answer: {detail.split(';')[0]}")
+        return CallOutcome(Outcome.UNREACHABLE, say("did not answer", detail.split(";")[0]))
     if isinstance(error, PartnerApiError):
-        return CallOutcome(Outcome.REFUSED, f"{partner_name} refused the request: {detail}")
+        return CallOutcome(Outcome.REFUSED, say("refused the request"))
     if isinstance(error, PartnerError):
-        return CallOutcome(Outcome.REFUSED, f"{partner_name} call failed: {detail}")
-    return CallOutcome(Outcome.UNREACHABLE, f"{partner_name} call failed: {detail}")
+        return CallOutcome(Outcome.REFUSED, say("call failed"))
+    return CallOutcome(Outcome.UNREACHABLE, say("call failed"))
 
 
 def truncate(text: str, limit: int = MAX_REASON_LENGTH) -> str:
