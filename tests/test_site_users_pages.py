@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert
 
 from portal.domain.orders import PaymentMethod
 from portal.extensions import db
-from portal.models import Order, SiteUser
 from portal.models.types import utcnow
 from tests import factories
 from tests.conftest import soup
@@ -156,39 +152,6 @@ def test_htmx_search_gets_only_the_results(logged_in, people):
     assert _emails(page) == {"grace@navy.example"}
     form = soup(logged_in.get("/users/")).select_one("form.filters")
     assert form["hx-target"] == "#users-results" and form["method"] == "get"
-
-
-def test_stays_fast_with_twenty_thousand_users_and_a_hundred_thousand_orders(logged_in, subscriber):
-    sites = [factories.site(subscriber) for _ in range(4)]
-    db.session.commit()
-    now = utcnow()
-    db.session.execute(insert(SiteUser), [
-        {"site_id": sites[n % 4].id, "email": f"user{n}@bulk.example", "created_at": now - timedelta(minutes=n)}
-        for n in range(20_000)
-    ])
-    user_ids = [row[0] for row in db.session.execute(db.select(SiteUser.id, SiteUser.site_id).order_by(SiteUser.id))]
-    site_of = dict(db.session.execute(db.select(SiteUser.id, SiteUser.site_id)).all())
-    db.session.execute(insert(Order), [
-        {"site_id": site_of[user_ids[n % 20_000]], "site_user_id": user_ids[n % 20_000], "number": f"B{n}",
-         "placed_at": now - timedelta(hours=n % 2000), "total": Decimal("10.00")}
-        for n in range(100_000)
-    ])
-    db.session.commit()
-
-    started = time.monotonic()
-    listing = soup(logged_in.get("/users/"))
-    search = soup(logged_in.get("/users/", query_string={"q": "user1999", "site": sites[3].id}))
-    last_page = soup(logged_in.get("/users/?page=400"))
-    sites_page = soup(logged_in.get("/sites/"))
-    elapsed = time.monotonic() - started
-
-    assert len(_emails(listing)) == 50
-    assert {r.select_one(".orders").text for r in listing.select("tbody tr")} == {"5"}
-    # user numbers containing "1999" on the fourth site (n % 4 == 3)
-    assert _emails(search) == {f"user{n}@bulk.example" for n in (1999, 19991, 19995, 19999)}
-    assert len(_emails(last_page)) == 50
-    assert sum(int(c.text) for c in sites_page.select("td.orders")) == 100_000
-    assert elapsed < 4, f"four pages took {elapsed:.2f}s"
 
 
 def test_detail_shows_contact_address_site_and_latest_twenty_orders(logged_in, people):
