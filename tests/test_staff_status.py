@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -46,16 +47,19 @@ def test_database_password_is_masked(staff_client, app):
         assert db.engine.url.password not in page.text
 
 
-def test_without_workers_the_page_says_so_and_the_button_does_not_enqueue(staff_client):
-    page = soup(staff_client.get("/staff/status"))
-    assert "No worker is running" in page.select_one("#workers").text
+def test_without_workers_the_page_says_so_and_the_button_does_not_enqueue(staff_user):
+    # A queue of its own: the session's worker (if a test already started it) does not serve it.
+    with _client_for(staff_user, RQ_QUEUE="portal-test-nobody-serves-this") as client:
+        page = soup(client.get("/staff/status"))
+        assert "No worker is serving the queue" in page.select_one("#workers").text
 
-    response = staff_client.htmx("post", "/staff/status/ping")
+        response = client.htmx("post", "/staff/status/ping")
 
-    assert response.status_code == 200
-    assert soup(response).select_one(".ping")["data-state"] == "no-worker"
-    from portal.queue import task_queue
-    assert task_queue().count == 0
+        assert response.status_code == 200
+        assert soup(response).select_one(".ping")["data-state"] == "no-worker"
+        from portal.queue import task_queue
+        assert task_queue().name == "portal-test-nobody-serves-this"
+        assert task_queue().count == 0
 
 
 def test_round_trip_button_reaches_a_real_worker_and_reports_it(staff_client, rq_worker):
@@ -129,15 +133,7 @@ def test_a_ping_nobody_picks_up_is_given_up(staff_client, monkeypatch):
 
 
 def test_page_renders_with_the_error_when_redis_is_down(staff_user, tmp_path):
-    from portal import create_app
-    from tests.conftest import PortalClient
-
-    broken = create_app({"SERVER_NAME": "portal.test", "REDIS_URL": f"unix://{tmp_path / 'gone.sock'}"})
-    broken.test_client_class = PortalClient
-    with broken.app_context():
-        client = broken.test_client()
-        client.login(staff_user)
-
+    with _client_for(staff_user, REDIS_URL=f"unix://{tmp_path / 'gone.sock'}") as client:
         response = client.get("/staff/status")
         assert response.status_code == 200
         page = soup(response)
@@ -147,7 +143,24 @@ def test_page_renders_with_the_error_when_redis_is_down(staff_user, tmp_path):
         ping = client.htmx("post", "/staff/status/ping")
         assert ping.status_code == 200
         assert soup(ping).select_one(".ping")["data-state"] == "redis-error"
-        db.session.remove()
+
+
+@contextmanager
+def _client_for(user, **config):
+    """A signed-in client of a second app configured differently from the test app."""
+    from portal import create_app
+    from tests.conftest import PortalClient
+
+    other = create_app({"SERVER_NAME": "portal.test", **config})
+    other.test_client_class = PortalClient
+    with other.app_context():
+        client = other.test_client()
+        client.login(user)
+        try:
+            yield client
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _current_revision() -> str:
