@@ -83,7 +83,9 @@ def test_admin_is_either_staff_or_of_one_subscriber(app):
 
 
 def test_passwords_are_hashed(app):
-    user = factories.admin(password="s3cret-pass")
+    user = factories.admin()
+    user.set_password("s3cret-pass")
+    assert user.password_hash.startswith("scrypt:")
     assert "s3cret-pass" not in user.password_hash
     assert user.check_password("s3cret-pass")
     assert not user.check_password("s3cret-pas")
