@@ -21,14 +21,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8089, help="port to listen on (0: any free port)")
+    # nargs="?": a Procfile line whose $EMULATOR_PORT or $EMULATOR_CONTROL_TOKEN is unset still starts.
+    parser.add_argument("--port", type=int, nargs="?", default=8089, const=8089,
+                        help="port to listen on (0: any free port)")
     parser.add_argument("--db", default="instance/presswise-emulator.db", help="SQLite file for orders, users, calls")
     parser.add_argument("--user", default="demo", help="PressWise username accepted")
     parser.add_argument("--password", default="demo-secret", help="PressWise password accepted")
     parser.add_argument("--code", default="DEMO-AUTH", help="PressWise authorization code accepted")
     parser.add_argument(
         "--control-token",
+        nargs="?",
         default=os.environ.get("EMULATOR_CONTROL_TOKEN", ""),
+        const="",
         help="token for /_control/ (header X-Control-Token); empty disables the control API "
         "(default: $EMULATOR_CONTROL_TOKEN, empty if unset)%(default).0s",
     )

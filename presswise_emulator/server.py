@@ -79,8 +79,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, b"Not found\n", "text/plain; charset=utf-8")
 
     def _read_body(self) -> bytes | None:
-        length = self.headers.get("Content-Length", "")
-        if not length.isdigit():
+        length = self.headers.get("Content-Length")
+        if length is None and "Transfer-Encoding" not in self.headers:
+            return b""  # HTTP/1.1: no length and no chunking means no body
+        if not (length or "").isdigit():
             self._send(411, b"Content-Length required\n", "text/plain; charset=utf-8", close=True)
             return None
         if int(length) > MAX_REQUEST_BYTES:
