@@ -252,11 +252,17 @@ def test_bad_order_counts_are_refused_with_a_usage_error(app, value, message):
 def test_hands_over_to_the_embedded_services_demo(app, monkeypatch):
     calls = []
     module = types.ModuleType("portal.accounts.demo")
-    module.seed_embedded_services = lambda subscriber, site: calls.append((subscriber.slug, site.name))
+
+    def seed_embedded_services(subscriber, site):
+        calls.append((subscriber.slug, site.name))
+        return "Embedded Services: demo account ready."
+
+    module.seed_embedded_services = seed_embedded_services
     monkeypatch.setitem(sys.modules, "portal.accounts.demo", module)
     result = seed(app, "--orders", "5")
     assert result.exit_code == 0, result.output
     assert calls == [("acme-print", "Acme Print Shop")]
+    assert "Embedded Services: demo account ready." in result.output
 
 
 def test_the_generator_repeats_itself_for_the_same_seed():
