@@ -167,7 +167,7 @@ def record_payment(order_id: int):
     return render_template(template, **context), 422
 
 
-def _item_action(order_id: int, item_id: int, change, success_message) -> tuple:
+def _item_action(order_id: int, item_id: int, change, success_message):
     """Shared flow of the item actions: change, commit, then a fragment, a redirect or the page with the error."""
     order = _load_order_or_404(order_id, for_update=True)
     item = _item_of_or_404(order, item_id)
