@@ -7,7 +7,7 @@ ARGS ?=
 .PHONY: run test
 
 run:
-	@bash scripts/run $(ARGS)
+	@bash scripts/run
 
 test:
 	@bash scripts/test $(ARGS)
