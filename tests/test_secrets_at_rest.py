@@ -153,3 +153,12 @@ def test_a_secret_no_configured_key_can_read_is_reported_not_a_500(app, authoriz
     response = authorized.htmx("post", f"/embedded-services/{account.id}/test")
     assert response.status_code == 200
     assert "cannot be decrypted" in soup(response).select_one(".connection-result").get_text()
+
+    # The remedy works: the edit form opens (it never decrypts) and new secrets are stored.
+    assert authorized.get(f"/embedded-services/{account.id}/edit").status_code == 200
+    response = authorized.post(f"/embedded-services/{account.id}/edit", data={
+        "partner": "presswise", "name": account.name, "url": account.url, "username": account.username,
+        "password": "fresh-password", "authorization_code": "fresh-code", "initial_status": "New"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (account.password, account.authorization_code) == ("fresh-password", "fresh-code")

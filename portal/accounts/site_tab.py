@@ -7,7 +7,7 @@ switches. Every action answers with a fragment to HTMX and a redirect otherwise.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from portal.accounts.access import accounts_query, get_account_or_404, get_site_link_or_404
@@ -55,8 +55,6 @@ def _render_panel(site, status: int = 200, **kwargs):
 
 def _wants_fragment() -> bool:
     # A tab click targets the whole tab frame (the layout handles it); actions target the panel.
-    from flask import request
-
     return is_htmx_request() and request.headers.get("HX-Target") != "site-tabs"
 
 

@@ -6,7 +6,9 @@ is authorized by platform staff. Secrets are write-only: forms never show them.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from types import SimpleNamespace
+
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -87,9 +89,7 @@ def detail(account_id: int):
 def edit(account_id: int):
     """Edit an account; blank password or authorization code keeps the stored one."""
     account = get_account_or_404(account_id)
-    form = AccountForm(obj=account, editing=True)
-    if request.method == "GET":
-        form.password.data = form.authorization_code.data = ""
+    form = AccountForm(obj=_editable_fields(account), editing=True)
     if form.validate_on_submit():
         if _name_taken(form.name.data, exclude_id=account.id):
             form.name.errors.append("Another account already has this name.")
@@ -100,6 +100,20 @@ def edit(account_id: int):
             return redirect(url_for("accounts.detail", account_id=account.id))
     status = 422 if form.errors else 200
     return render_template("accounts/form.html", form=form, account=account), status
+
+
+def _editable_fields(account: EmbeddedServicesAccount) -> SimpleNamespace:
+    """What the edit form starts from: everything but the secrets, which are never decrypted for a form."""
+    return SimpleNamespace(
+        partner=account.partner,
+        name=account.name,
+        url=account.url,
+        username=account.username,
+        password="",
+        authorization_code="",
+        initial_status=account.initial_status,
+        send_pricing_in_notes=account.send_pricing_in_notes,
+    )
 
 
 def _apply(form: AccountForm, account: EmbeddedServicesAccount) -> None:
