@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.access import accounts_query, get_account_or_404, get_site_link_or_404
 from portal.accounts.forms import AttachForm, SiteLinkForm
@@ -83,7 +84,11 @@ def attach(site_id: int):
         # The seed's advice for a switch from an older integration: status on, orders off.
         SiteLink.attach(account, site, customer_id=form.customer_id.data, active=True,
                         sync_status=True, sync_orders=False)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # a concurrent attach of the same pair won; one link is what we want
+
     return _done(site, f"“{account.name}” attached to {site.name}.")
 
 

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.access import (
@@ -71,9 +72,9 @@ def create():
             account = EmbeddedServicesAccount(subscriber_id=current_user.subscriber_id)
             _apply(form, account)
             db.session.add(account)
-            db.session.commit()
-            flash(f"Account “{account.name}” created. Test the connection, then attach it to a site.", "success")
-            return redirect(url_for("accounts.detail", account_id=account.id))
+            if _committed_unless_name_taken(form):
+                flash(f"Account “{account.name}” created. Test the connection, then attach it to a site.", "success")
+                return redirect(url_for("accounts.detail", account_id=account.id))
     status = 422 if form.errors else 200
     return render_template("accounts/form.html", form=form, account=None), status
 
@@ -95,11 +96,22 @@ def edit(account_id: int):
             form.name.errors.append("Another account already has this name.")
         else:
             _apply(form, account)
-            db.session.commit()
-            flash(f"Account “{account.name}” saved.", "success")
-            return redirect(url_for("accounts.detail", account_id=account.id))
+            if _committed_unless_name_taken(form):
+                flash(f"Account “{account.name}” saved.", "success")
+                return redirect(url_for("accounts.detail", account_id=account.id))
     status = 422 if form.errors else 200
     return render_template("accounts/form.html", form=form, account=account), status
+
+
+def _committed_unless_name_taken(form: AccountForm) -> bool:
+    """Commit; a concurrent save that took the same name meanwhile becomes a field error, not a 500."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        form.name.errors.append("Another account already has this name.")
+        return False
+    return True
 
 
 def _editable_fields(account: EmbeddedServicesAccount) -> SimpleNamespace:
