@@ -72,7 +72,7 @@ class Emulator:
             self.url, self.token = url, token or ""
             return
         self.folder = tempfile.TemporaryDirectory(prefix="presswise-bench-")
-        self.token = secrets.token_urlsafe(16)
+        self.token = secrets.token_hex(16)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "presswise_emulator", "--port", "0", "--db", f"{self.folder.name}/bench.db",
              "--user", USER, "--password", PASSWORD, "--code", CODE, "--control-token", self.token, "--quiet"],

@@ -39,7 +39,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--encoding", choices=("plain", "php"), default="plain",
                         help="answer form: plain elements, or the PHP SoapServer Map form")
     parser.add_argument("--quiet", action="store_true", default=False, help="log nothing per request")
-    return parser.parse_args(argv)
+    return parser.parse_args(_join_dash_values(sys.argv[1:] if argv is None else list(argv), parser))
+
+
+def _join_dash_values(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``--control-token -x7…`` as ``--control-token=-x7…``: random tokens and passwords may start with a dash."""
+    flags = {option for action in parser._actions for option in action.option_strings}
+    takes_value = {"--password", "--code", "--control-token", "--user"}
+    joined, index = [], 0
+    while index < len(argv):
+        arg = argv[index]
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if arg in takes_value and following is not None and following.split("=", 1)[0] not in flags:
+            joined.append(f"{arg}={following}")
+            index += 2
+        else:
+            joined.append(arg)
+            index += 1
+    return joined
 
 
 def main(argv=None) -> int:

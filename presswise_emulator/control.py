@@ -76,13 +76,16 @@ class ControlState:
                 return fault
         return None
 
-    def hang(self, seconds: float) -> None:
-        """Wait as a stuck server would; ``reset`` ends every wait at once."""
-        self._release.wait(seconds)
+    generation: int = 0  # bumped by every reset: a call that spans one belongs to no test
+
+    def hang(self, seconds: float) -> bool:
+        """Wait as a stuck or slow server would; ``reset`` ends every wait at once (and returns True)."""
+        return self._release.wait(seconds)
 
     def reset(self) -> None:
         with self._lock:
             self.faults.clear()
             self.latency = Latency()
             release, self._release = self._release, threading.Event()
+            self.generation += 1
         release.set()

@@ -133,9 +133,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         call["operation"] = operation
 
+        generation = server.control.generation
         delay = server.control.delay_seconds()
-        if delay:
-            time.sleep(delay)
+        if delay and (server.control.hang(delay) or server.control.generation != generation):
+            self._drop_connection()  # reset while this call waited: it must not land in the next test's data
+            return
         fault = server.control.next_fault(operation)
         kind = fault.kind if fault else ""
         call["fault"] = kind

@@ -8,9 +8,11 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 from bs4 import BeautifulSoup
 
+from portal.partners.presswise.soap import build_envelope
 from tests.fixtures.presswise import PROJECT_ROOT, sample_order, start_emulator
 
 
@@ -56,15 +58,15 @@ def test_calls_are_listed_with_bodies_and_reset_empties_everything(presswise):
 def test_reset_releases_a_hanging_call_at_once(presswise):
     presswise.inject_fault("hang", seconds=60)
     with ThreadPoolExecutor(1) as pool:
-        hanging = pool.submit(requests.post, presswise.url, data=b"<x/>", timeout=30)
+        body = build_envelope("find_orders", [("auth", []), ("data", [("sourceOrderID", "1")])])
+        hanging = pool.submit(requests.post, presswise.url, data=body, timeout=30)
         time.sleep(0.3)
         started = time.monotonic()
         presswise.reset()
-        try:
+        with pytest.raises(requests.ConnectionError):  # a hang ends without an answer
             hanging.result(timeout=5)
-        except requests.ConnectionError:
-            pass
         assert time.monotonic() - started < 3
+    assert presswise.calls() == []  # the reset came after the call was recorded
 
 
 def test_the_page_lists_calls_newest_first_and_masks_secrets(presswise):
@@ -122,3 +124,15 @@ def test_concurrent_calls_are_served_in_parallel(presswise):
         results = list(pool.map(lambda n: client.push_order(sample_order(number=f"P-{n}"), customer_id="1"), range(16)))
     assert time.monotonic() - started < 0.3 * 4  # serially it would take 4.8 s
     assert len({r.partner_order_id for r in results}) == 16
+
+
+def test_a_slow_call_interrupted_by_reset_leaves_nothing_behind(presswise):
+    presswise.set_latency(5000)
+    body = build_envelope("find_orders", [("auth", []), ("data", [("sourceOrderID", "1")])])
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(requests.post, presswise.url, data=body, timeout=30)
+        time.sleep(0.3)
+        presswise.reset()
+        with pytest.raises(requests.ConnectionError):
+            slow.result(timeout=5)
+    assert presswise.calls() == []
