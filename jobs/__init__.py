@@ -26,7 +26,7 @@ def with_app_context(function):
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        from flask import current_app, has_app_context
+        from flask import has_app_context
 
         if has_app_context():
             return function(*args, **kwargs)

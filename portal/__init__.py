@@ -45,6 +45,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.routing import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
     from portal.accounts.views import bp as accounts_bp
     from portal.auth.views import bp as auth_bp
     from portal.orders.views import bp as orders_bp

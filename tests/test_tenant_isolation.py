@@ -75,3 +75,13 @@ def test_lists_never_show_another_tenants_rows(app, logged_in, other_tenant_ever
         for query in ("?q=" + other["order"].number, "?q=" + other["site_user"].email, f"?site={other['site'].id}"):
             text = soup(logged_in.get(rule.rule + query)).get_text(" ")
             assert other["order"].number not in text and other["site_user"].email not in text, (rule.rule, query)
+
+
+def test_ids_beyond_the_primary_key_range_are_404_not_a_database_error(app, logged_in, other_tenant_everything):
+    too_large = 2**31
+    for rule in _routes(app):
+        url = "/".join(
+            str(too_large) if part.startswith("<") else part for part in rule.rule.split("/")
+        )
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            assert logged_in.open(url, method=method).status_code == 404, (method, url)

@@ -13,14 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.access import accounts_query, get_account_or_404, get_site_link_or_404
 from portal.accounts.forms import AttachForm, SiteLinkForm
-from portal.accounts.views import ACCOUNT_ID, bp
+from portal.accounts.views import bp
 from portal.extensions import db
 from portal.models import EmbeddedServicesAccount, SiteLink
 from portal.tenancy import get_site_or_404
+from portal.routing import id_or_none
 from portal.templating import is_htmx_request
-
-SITE_ID = ACCOUNT_ID.replace("account_id", "site_id")
-LINK_ID = ACCOUNT_ID.replace("account_id", "link_id")
 
 
 def _panel_context(site, attach_form: AttachForm | None = None, attach_account_id: int | None = None,
@@ -59,19 +57,19 @@ def _wants_fragment() -> bool:
     return is_htmx_request() and request.headers.get("HX-Target") != "site-tabs"
 
 
-@bp.route(f"/sites/{SITE_ID}")
+@bp.route("/sites/<id:site_id>")
 def site_tab(site_id: int):
     """The Embedded Services tab of a site: attached accounts, their switches, and accounts to attach."""
     site = get_site_or_404(site_id)
     return render_template("accounts/site_tab.html", active_tab="embedded_services", **_panel_context(site))
 
 
-@bp.route(f"/sites/{SITE_ID}/attach", methods=["POST"])
+@bp.route("/sites/<id:site_id>/attach", methods=["POST"])
 def attach(site_id: int):
     """Attach one of the subscriber's accounts to this site with the site's customer ID."""
     site = get_site_or_404(site_id)
     form = AttachForm()
-    account_id = _int_or_none(form.account_id.data)
+    account_id = id_or_none(form.account_id.data)
     if account_id is None:
         return _render_panel(site, status=422)
     account = get_account_or_404(account_id)
@@ -92,7 +90,7 @@ def attach(site_id: int):
     return _done(site, f"“{account.name}” attached to {site.name}.")
 
 
-@bp.route(f"/sites/{SITE_ID}/links/{LINK_ID}", methods=["POST"])
+@bp.route("/sites/<id:site_id>/links/<id:link_id>", methods=["POST"])
 def update_link(site_id: int, link_id: int):
     """Save the customer ID, active flag and sync switches of one account on this site."""
     site = get_site_or_404(site_id)
@@ -114,7 +112,7 @@ def update_link(site_id: int, link_id: int):
     return redirect(url_for("accounts.site_tab", site_id=site.id))
 
 
-@bp.route(f"/sites/{SITE_ID}/links/{LINK_ID}/detach", methods=["POST"])
+@bp.route("/sites/<id:site_id>/links/<id:link_id>/detach", methods=["POST"])
 def detach(site_id: int, link_id: int):
     """Detach an account from this site (the account itself stays)."""
     site = get_site_or_404(site_id)
@@ -125,7 +123,7 @@ def detach(site_id: int, link_id: int):
     return _done(site, f"“{name}” detached from {site.name}.")
 
 
-@bp.route(f"/sites/{SITE_ID}/links/{LINK_ID}/resume", methods=["POST"])
+@bp.route("/sites/<id:site_id>/links/<id:link_id>/resume", methods=["POST"])
 def resume_link_account(site_id: int, link_id: int):
     """Resume the paused account of a link, from the site tab."""
     site = get_site_or_404(site_id)
@@ -145,10 +143,3 @@ def _done(site, message: str):
     flash(message, "success")
     return redirect(url_for("accounts.site_tab", site_id=site.id))
 
-
-def _int_or_none(value) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number <= 2147483647 else None

@@ -26,9 +26,6 @@ from portal.extensions import db
 from portal.models import EmbeddedServicesAccount, SiteLink
 from portal.templating import is_htmx_request
 
-# Bounded so an over-large ID is a 404 on PostgreSQL too, not an integer-overflow error.
-ACCOUNT_ID = "<int(max=2147483647):account_id>"
-
 bp = Blueprint("accounts", __name__, url_prefix="/embedded-services")
 bp.before_request(require_embedded_services)
 bp.add_app_template_global(embedded_services_enabled, "embedded_services_enabled")
@@ -79,14 +76,14 @@ def create():
     return render_template("accounts/form.html", form=form, account=None), status
 
 
-@bp.route(f"/{ACCOUNT_ID}")
+@bp.route("/<id:account_id>")
 def detail(account_id: int):
     """One account: its settings (never the secrets), health, sites, and Test connection."""
     account = get_account_or_404(account_id)
     return render_template("accounts/detail.html", account=account)
 
 
-@bp.route(f"/{ACCOUNT_ID}/edit", methods=["GET", "POST"])
+@bp.route("/<id:account_id>/edit", methods=["GET", "POST"])
 def edit(account_id: int):
     """Edit an account; blank password or authorization code keeps the stored one."""
     account = get_account_or_404(account_id)
@@ -141,7 +138,7 @@ def _apply(form: AccountForm, account: EmbeddedServicesAccount) -> None:
         account.authorization_code = form.authorization_code.data
 
 
-@bp.route(f"/{ACCOUNT_ID}/deactivate", methods=["POST"])
+@bp.route("/<id:account_id>/deactivate", methods=["POST"])
 def deactivate(account_id: int):
     """Stop using the account everywhere, keeping its settings and history."""
     account = get_account_or_404(account_id)
@@ -150,7 +147,7 @@ def deactivate(account_id: int):
     return _after_state_change(account, f"Account “{account.name}” deactivated.")
 
 
-@bp.route(f"/{ACCOUNT_ID}/reactivate", methods=["POST"])
+@bp.route("/<id:account_id>/reactivate", methods=["POST"])
 def reactivate(account_id: int):
     """Use the account again."""
     account = get_account_or_404(account_id)
@@ -159,7 +156,7 @@ def reactivate(account_id: int):
     return _after_state_change(account, f"Account “{account.name}” reactivated.")
 
 
-@bp.route(f"/{ACCOUNT_ID}/resume", methods=["POST"])
+@bp.route("/<id:account_id>/resume", methods=["POST"])
 def resume(account_id: int):
     """Lift a pause (after fixing the credentials or once the partner is back)."""
     account = get_account_or_404(account_id)
@@ -175,7 +172,7 @@ def _after_state_change(account: EmbeddedServicesAccount, message: str):
     return redirect(url_for("accounts.detail", account_id=account.id))
 
 
-@bp.route(f"/{ACCOUNT_ID}/delete", methods=["POST"])
+@bp.route("/<id:account_id>/delete", methods=["POST"])
 def delete(account_id: int):
     """Delete an account nothing uses; one in use can only be deactivated."""
     account = get_account_or_404(account_id)
@@ -194,7 +191,7 @@ def delete(account_id: int):
     return redirect(url_for("accounts.index"))
 
 
-@bp.route(f"/{ACCOUNT_ID}/test", methods=["POST"])
+@bp.route("/<id:account_id>/test", methods=["POST"])
 def test_connection(account_id: int):
     """Test connection: an authenticated call to the partner; OK, wrong credentials or unreachable."""
     account = get_account_or_404(account_id)

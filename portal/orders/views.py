@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from werkzeug.routing import BuildError
 
 from portal.domain import order_actions
 from portal.domain.order_actions import OrderActionError
@@ -78,14 +77,7 @@ def _item_of_or_404(order: Order, item_id: int):
 
 
 def _customer_url(order: Order) -> str | None:
-    if order.site_user_id is None or "users.detail" not in current_app.view_functions:
-        return None
-    for argument in ("site_user_id", "user_id", "id"):
-        try:
-            return url_for("users.detail", **{argument: order.site_user_id})
-        except BuildError:
-            continue
-    return None
+    return url_for("users.detail", site_user_id=order.site_user_id) if order.site_user_id else None
 
 
 def _shipping_notes(order: Order) -> dict[int, str]:
@@ -126,7 +118,7 @@ def _detail_url(order: Order, anchor: str | None = None) -> str:
     return url_for("orders.detail", order_id=order.id, _anchor=anchor)
 
 
-@bp.route("/<int:order_id>")
+@bp.route("/<id:order_id>")
 def detail(order_id: int):
     """One order: customer, payment, totals, integration rules, items and shipments."""
     order = _load_order_or_404(order_id)
@@ -138,7 +130,7 @@ def _after_change(order: Order, became_eligible: bool) -> None:
     events.order_changed(order, became_eligible)
 
 
-@bp.post("/<int:order_id>/payment")
+@bp.post("/<id:order_id>/payment")
 def record_payment(order_id: int):
     """Record a payment: the order becomes paid with a method, a reference and the time."""
     order = _load_order_or_404(order_id, for_update=True)
@@ -188,7 +180,7 @@ def _item_action(order_id: int, item_id: int, change, success_message):
     return redirect(_detail_url(order, f"item-{item.id}"))
 
 
-@bp.post("/<int:order_id>/items/<int:item_id>/approval")
+@bp.post("/<id:order_id>/items/<id:item_id>/approval")
 def decide_item(order_id: int, item_id: int):
     """Approve or deny one item (form field ``decision``: approve or deny)."""
     decision = request.form.get("decision", "")
@@ -200,7 +192,7 @@ def decide_item(order_id: int, item_id: int):
     )
 
 
-@bp.post("/<int:order_id>/items/<int:item_id>/edoc-ready")
+@bp.post("/<id:order_id>/items/<id:item_id>/edoc-ready")
 def mark_edoc_ready(order_id: int, item_id: int):
     """Mark the eDocBuilder file of one item ready for production."""
     return _item_action(

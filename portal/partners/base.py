@@ -7,7 +7,7 @@ today) implements ``Partner``; a second partner is a new module, not a rewrite.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Protocol
 

@@ -36,7 +36,7 @@ def index():
     return render_template("sites/index.html", sites=sites, counts=counts, recent_days=RECENT_DAYS)
 
 
-@bp.route(f"/<int(max={user_queries.LARGEST_ID}):site_id>")
+@bp.route("/<id:site_id>")
 def detail(site_id: int):
     """Overview tab: the site's facts, counts and latest orders."""
     site = get_site_or_404(site_id)
@@ -57,7 +57,7 @@ def detail(site_id: int):
     )
 
 
-@bp.route(f"/<int(max={user_queries.LARGEST_ID}):site_id>/users")
+@bp.route("/<id:site_id>/users")
 def users(site_id: int):
     """Users tab: the site's users, 50 a page, newest first."""
     site = get_site_or_404(site_id)

@@ -15,7 +15,6 @@ from portal.tenancy import require_staff
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_request(require_staff)
 
-SUBSCRIBER_ID = "<int(max=2147483647):subscriber_id>"
 
 
 @bp.route("/")
@@ -39,7 +38,7 @@ def _get_subscriber_or_404(subscriber_id: int) -> Subscriber:
     return subscriber
 
 
-@bp.route(f"/subscribers/{SUBSCRIBER_ID}/authorize", methods=["POST"])
+@bp.route("/subscribers/<id:subscriber_id>/authorize", methods=["POST"])
 def authorize_embedded_services(subscriber_id: int):
     """Open Embedded Services to a subscriber: its admins get the menu item and the pages."""
     subscriber = _get_subscriber_or_404(subscriber_id)
@@ -48,7 +47,7 @@ def authorize_embedded_services(subscriber_id: int):
     return _after_change(subscriber, f"{subscriber.name} may now use Embedded Services.")
 
 
-@bp.route(f"/subscribers/{SUBSCRIBER_ID}/withdraw", methods=["GET", "POST"])
+@bp.route("/subscribers/<id:subscriber_id>/withdraw", methods=["GET", "POST"])
 def withdraw_embedded_services(subscriber_id: int):
     """Withdraw Embedded Services (GET asks for confirmation when JavaScript is off)."""
     subscriber = _get_subscriber_or_404(subscriber_id)

@@ -6,12 +6,10 @@ from sqlalchemy import Select, func, or_
 
 from portal.extensions import db
 from portal.models import Order, SiteUser
+from portal.routing import LARGEST_ID
 from portal.tenancy import orders_query
 
 PER_PAGE = 50
-# Beyond this a page number or ID cannot name anything; refusing it early keeps huge numbers
-# from overflowing the database driver (SQLite binds 64-bit integers only).
-LARGEST_ID = 2**31 - 1
 
 _contact = SiteUser.__table__.c
 
@@ -54,12 +52,6 @@ def page_number(raw: str | None) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= LARGEST_ID // PER_PAGE:
         return 1
     return int(raw)
-
-
-def id_or_none(raw: str | None) -> int | None:
-    """An ID from a query parameter, or None when it cannot be one."""
-    raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= LARGEST_ID else None
 
 
 def paginate(query: Select, page: int):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
 from portal.models import Order, Site, SiteUser
+from portal.routing import id_or_none
 from portal.sites.frames import is_frame_request
 from portal.tenancy import get_site_user_or_404, orders_query, require_subscriber_admin, site_users_query, sites_query
 from portal.users import queries
@@ -30,7 +31,7 @@ def _site_filter(raw: str) -> tuple[Site | None, str | None]:
     raw = raw.strip()
     if not raw:
         return None, None
-    site_id = queries.id_or_none(raw)
+    site_id = id_or_none(raw)
     site = db.session.scalar(sites_query().where(Site.id == site_id)) if site_id else None
     if site is None:
         return None, "That site does not exist; showing users of all sites."
@@ -66,7 +67,7 @@ def index():
     return render_template("users/index.html", sites=sites, **context)
 
 
-@bp.route(f"/<int(max={queries.LARGEST_ID}):site_user_id>")
+@bp.route("/<id:site_user_id>")
 def detail(site_user_id: int):
     """Details tab: contact details, address, site, and the user's latest orders."""
     site_user = get_site_user_or_404(site_user_id)
