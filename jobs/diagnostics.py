@@ -17,7 +17,6 @@ from portal.extensions import db
 def ping(token: str) -> dict:
     """Answer with the token, the worker that ran it, and a database round trip."""
     db.session.execute(text("SELECT 1"))
-    db.session.remove()
     job = get_current_job()
     return {
         "token": token,
