@@ -31,7 +31,15 @@ def is_htmx_request() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _vary_on_htmx(response):
+    """HTMX gets fragments from the same URLs as full pages: caches must keep them apart."""
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    return response
+
+
 def init_app(app: Flask) -> None:
+    app.after_request(_vary_on_htmx)
     app.add_template_filter(format_money, "money")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")

@@ -34,9 +34,8 @@ bp.record_once(lambda state: state.app.cli.add_command(secrets_cli))
 
 @bp.after_request
 def _no_store(response):
-    # Account pages are per-tenant and HTMX fragments share URLs with pages.
+    # Account pages are per-tenant and show credentials' state: never cache them.
     response.headers.setdefault("Cache-Control", "no-store")
-    response.vary.add("HX-Request")
     return response
 
 

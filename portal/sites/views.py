@@ -20,14 +20,6 @@ bp.add_app_template_global(is_frame_request, "is_frame_request")
 LATEST_ORDERS = 10
 
 
-@bp.after_request
-def _vary_on_htmx(response):
-    # Tab clicks get a fragment from the same URL as the page: caches must keep them apart.
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
-    return response
-
-
 @bp.route("/")
 def index():
     """List the subscriber's sites with their user and order counts."""

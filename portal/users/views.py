@@ -18,14 +18,6 @@ bp.before_request(require_subscriber_admin)
 LATEST_ORDERS = 20
 
 
-@bp.after_request
-def _vary_on_htmx(response):
-    # Searches and tab clicks get a fragment from the same URL as the page: caches must keep them apart.
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
-    return response
-
-
 def _site_filter(raw: str) -> tuple[Site | None, str | None]:
     """The subscriber's site named by ``?site=``, or None with a notice when it is not one of theirs."""
     raw = raw.strip()
