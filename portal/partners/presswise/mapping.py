@@ -7,22 +7,18 @@ order and every value follow the table of ``add_purchase_order`` in the contract
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from portal.domain.orders import money as cents
 from portal.partners.presswise import ours
 from portal.partners.presswise.soap import Fields
 
 INITIAL_STATUSES = {"New": "AUTO New"}
-CENTS = Decimal("0.01")
 
 
 def money(value) -> str:
-    """Two decimals and a dot, no currency sign: ``1234.50``."""
-    if value is None or value == "":
-        value = 0
-    if isinstance(value, float):
-        value = repr(value)
-    return f"{Decimal(value).quantize(CENTS, rounding=ROUND_HALF_UP):.2f}"
+    """Two decimals and a dot, no currency sign: ``1234.50``; an empty value is ``0.00``."""
+    return f"{cents(value if value not in (None, '') else 0):.2f}"
 
 
 def text(value) -> str:
