@@ -286,3 +286,24 @@ def test_ordinary_inserts_after_the_bulk_seed_get_fresh_ids(seeded):
     db.session.commit()
     assert min(i.id for i in order.items) > highest_item
     assert row_counts()["Order"] == ORDERS + 1
+
+
+def test_bulk_seeding_leaves_fresh_planner_statistics(app):
+    """Without them PostgreSQL planned the orders filters as nested loops taking seconds."""
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            started = connection.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+        else:
+            connection.exec_driver_sql("ANALYZE sqlite_schema")  # makes sure sqlite_stat1 exists
+            connection.exec_driver_sql("DELETE FROM sqlite_stat1")
+    assert seed(app, "--orders", "30").exit_code == 0
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            analyzed = connection.exec_driver_sql(
+                "SELECT relname, last_analyze FROM pg_stat_user_tables WHERE relname IN ('order', 'order_item')"
+            ).all()
+            assert len(analyzed) == 2
+            assert all(last is not None and last >= started for _, last in analyzed), analyzed
+        else:
+            tables = set(connection.exec_driver_sql("SELECT tbl FROM sqlite_stat1").scalars())
+            assert {"order", "order_item"} <= tables
