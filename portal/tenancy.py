@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 
 from portal.extensions import db
-from portal.models import Order, OrderItem, Site, SiteUser
+from portal.models import Order, Site, SiteUser
 
 
 def require_subscriber_admin():
@@ -67,15 +67,3 @@ def get_site_or_404(site_id: int) -> Site:
 
 def get_site_user_or_404(site_user_id: int) -> SiteUser:
     return _one_or_404(site_users_query().where(SiteUser.id == site_user_id))
-
-
-def get_order_or_404(order_id: int) -> Order:
-    return _one_or_404(orders_query().where(Order.id == order_id))
-
-
-def get_order_item_or_404(order_id: int, item_id: int) -> OrderItem:
-    order = get_order_or_404(order_id)
-    for item in order.items:
-        if item.id == item_id:
-            return item
-    abort(404)
