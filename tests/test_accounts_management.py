@@ -64,12 +64,12 @@ def test_create_then_edit(authorized, subscriber):
     assert edit_page.select_one("#name")["value"] == "Production"
     assert "Leave blank to keep" in edit_page.select_one("form.account-form").get_text()
     response = authorized.post(f"/embedded-services/{account.id}/edit", data={
-        "partner": "presswise", "name": "Production EU", "url": "http://localhost:8082/r/wsdl-order2.php",
+        "partner": "presswise", "name": "Production EU", "url": "http://127.0.0.1:8081/eu/r/wsdl-order2.php",
         "username": "printco-eu", "password": "", "authorization_code": "", "initial_status": "New"})
     assert response.status_code == 302
     db.session.expire_all()
     assert (account.name, account.url, account.username, account.send_pricing_in_notes) == (
-        "Production EU", "http://localhost:8082/r/wsdl-order2.php", "printco-eu", False)
+        "Production EU", "http://127.0.0.1:8081/eu/r/wsdl-order2.php", "printco-eu", False)
     assert (account.password, account.authorization_code) == ("pw", "code")
 
 

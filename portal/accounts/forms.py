@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
@@ -12,6 +14,16 @@ from portal.models.embedded import INITIAL_STATUS_CHOICES, PARTNER_CHOICES
 
 SECRET_MAX_LENGTH = 200
 CUSTOMER_ID_MAX_LENGTH = 20
+
+
+def _origin(url: str | None) -> tuple[str, str, int | None]:
+    parts = urlsplit(url or "")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default_port = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), (parts.hostname or "").rstrip(".").lower(), port or default_port
 
 
 def _strip(value):
@@ -49,9 +61,29 @@ class AccountForm(FlaskForm):
     )
     send_pricing_in_notes = BooleanField("Send pricing information in the notes field")
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, stored_url: str | None = None, **kwargs):
+        """``stored_url`` is the account's saved URL when editing (None when creating)."""
         super().__init__(*args, **kwargs)
-        self.editing = editing
+        self.stored_url = stored_url
+
+    @property
+    def editing(self) -> bool:
+        return self.stored_url is not None
+
+    def keeps_stored_secrets_for_another_server(self) -> bool:
+        """Stored secrets go only to the server they were entered for: a new scheme, host or
+        port with a blank secret would let anyone who can edit the account send them elsewhere."""
+        return self.editing and _origin(self.url.data) != _origin(self.stored_url)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and self.keeps_stored_secrets_for_another_server():
+            message = "The URL now points at another server: enter this again (stored secrets are only sent to the server they were entered for)."
+            for secret in (self.password, self.authorization_code):
+                if not secret.data:
+                    secret.errors.append(message)
+                    valid = False
+        return valid
 
     def validate_url(self, field) -> None:
         try:

@@ -86,7 +86,7 @@ def detail(account_id: int):
 def edit(account_id: int):
     """Edit an account; blank password or authorization code keeps the stored one."""
     account = get_account_or_404(account_id)
-    form = AccountForm(obj=_editable_fields(account), editing=True)
+    form = AccountForm(obj=_editable_fields(account), stored_url=account.url)
     if form.validate_on_submit():
         if _name_taken(form.name.data, exclude_id=account.id):
             form.name.errors.append("Another account already has this name.")
