@@ -58,9 +58,38 @@ def _fernet_key() -> str:
     return Fernet.generate_key().decode()
 
 
+def _load_dotenv() -> None:
+    """Every process (gunicorn, the worker, the CLI) reads the same ``.env``; real environment
+    variables win over it. PORTAL_DOTENV names another file, or none when empty (the tests)."""
+    path = os.environ.get("PORTAL_DOTENV", str(PROJECT_ROOT / ".env"))
+    if path:
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)
+
+
+def _positive_int(name: str, default: str) -> int:
+    raw = _env(name, default)
+    if not raw.isascii() or not raw.isdecimal() or int(raw) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
+def _positive_float(name: str, default: str) -> float:
+    raw = _env(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ConfigurationError(f"{name} must be a number of seconds above 0, not {raw!r}")
+    return value
+
+
 def load_settings(overrides: dict | None = None) -> dict:
     """Build the Flask config mapping for the environment named by PORTAL_ENV."""
     overrides = dict(overrides or {})
+    _load_dotenv()
     env = overrides.get("PORTAL_ENV") or _env("PORTAL_ENV", "dev")
     if env not in ENVIRONMENTS:
         raise ConfigurationError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
@@ -81,7 +110,14 @@ def load_settings(overrides: dict | None = None) -> dict:
         encryption_keys = [_persistent_dev_secret(instance, "encryption.key", _fernet_key)]
         generated_encryption_key = True
 
-    database_url = _env("DATABASE_URL", f"sqlite:///{instance / 'portal.db'}")
+    database_url = _env("DATABASE_URL")
+    if database_url is None:
+        if production:
+            # Row locks (SELECT ... FOR UPDATE) and many web and worker processes need a server database.
+            raise ConfigurationError("DATABASE_URL must name a PostgreSQL database in production")
+        database_url = f"sqlite:///{instance / 'portal.db'}"
+    elif production and not database_url.startswith(("postgres://", "postgresql")):
+        raise ConfigurationError("DATABASE_URL must name a PostgreSQL database in production")
     # Heroku-style URLs name the old driver; SQLAlchemy wants psycopg 3 spelled out.
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
@@ -104,11 +140,11 @@ def load_settings(overrides: dict | None = None) -> dict:
         "PARTNER_URL_ALLOWED_HOSTS": _env_list("PARTNER_URL_ALLOWED_HOSTS")
         or ([] if production else ["127.0.0.1", "localhost"]),
         "PARTNER_URL_REQUIRE_HTTPS": production,
-        "PARTNER_CONNECT_TIMEOUT": float(_env("PARTNER_CONNECT_TIMEOUT", "5")),
-        "PARTNER_READ_TIMEOUT": float(_env("PARTNER_READ_TIMEOUT", "30")),
+        "PARTNER_CONNECT_TIMEOUT": _positive_float("PARTNER_CONNECT_TIMEOUT", "5"),
+        "PARTNER_READ_TIMEOUT": _positive_float("PARTNER_READ_TIMEOUT", "30"),
         # Dev/demo only: the emulator the demo account points at.
         "PRESSWISE_EMULATOR_URL": _env("PRESSWISE_EMULATOR_URL", "http://127.0.0.1:8765/r/wsdl-order2.php"),
-        "ORDERS_PER_PAGE": int(_env("ORDERS_PER_PAGE", "50")),
+        "ORDERS_PER_PAGE": _positive_int("ORDERS_PER_PAGE", "50"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

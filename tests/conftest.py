@@ -39,6 +39,7 @@ def test_environment(tmp_path_factory):
     database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{base / 'portal.db'}"
     env = {
         "PORTAL_ENV": "test",
+        "PORTAL_DOTENV": "",  # a developer's .env must not leak into the tests
         "PORTAL_INSTANCE_PATH": str(base / "instance"),
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,

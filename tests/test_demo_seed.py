@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
-import types
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
@@ -17,7 +15,7 @@ from portal.demo import generator
 from portal.demo.seed import DEMO_PASSWORD, STAFF_EMAIL
 from portal.domain.orders import Approval, EdocFileState, PaymentMethod, PaymentStatus, is_eligible
 from portal.extensions import db
-from portal.models import AdminUser, Order, OrderItem, Shipment, Site, SiteUser, Subscriber
+from portal.models import AdminUser, Order, OrderItem, Shipment, Site, SiteLink, SiteUser, Subscriber
 from portal.models.types import utcnow
 
 ORDERS = 60
@@ -249,20 +247,24 @@ def test_bad_order_counts_are_refused_with_a_usage_error(app, value, message):
     assert row_counts()["AdminUser"] == 0
 
 
-def test_hands_over_to_the_embedded_services_demo(app, monkeypatch):
-    calls = []
-    module = types.ModuleType("portal.accounts.demo")
-
-    def seed_embedded_services(subscriber, site):
-        calls.append((subscriber.slug, site.name))
-        return "Embedded Services: demo account ready."
-
-    module.seed_embedded_services = seed_embedded_services
-    monkeypatch.setitem(sys.modules, "portal.accounts.demo", module)
+def test_sets_up_embedded_services_for_acme_print(app):
     result = seed(app, "--orders", "5")
     assert result.exit_code == 0, result.output
-    assert calls == [("acme-print", "Acme Print Shop")]
-    assert "Embedded Services: demo account ready." in result.output
+    acme = db.session.execute(select(Subscriber).where(Subscriber.slug == "acme-print")).scalar_one()
+    northwind = db.session.execute(select(Subscriber).where(Subscriber.slug == "northwind-press")).scalar_one()
+    assert acme.embedded_services_authorized and not northwind.embedded_services_authorized
+    link = db.session.execute(select(SiteLink)).scalar_one()
+    assert (link.site.name, link.account.subscriber_id) == ("Acme Print Shop", acme.id)
+    assert link.account.url == app.config["PRESSWISE_EMULATOR_URL"]
+    assert "Embedded Services: Acme Print authorized" in result.output
+
+
+def test_refuses_to_run_in_production(app):
+    app.config["PORTAL_ENV"] = "production"
+    result = seed(app, "--orders", "5")
+    assert result.exit_code != 0
+    assert "never seeded in production" in result.output
+    assert db.session.execute(select(func.count()).select_from(AdminUser)).scalar_one() == 0
 
 
 def test_the_generator_repeats_itself_for_the_same_seed():

@@ -31,10 +31,20 @@ def test_production_requires_encryption_keys(monkeypatch, tmp_path):
         load_settings({"INSTANCE_PATH": str(tmp_path)})
 
 
-def test_production_cookies_are_secure(monkeypatch, tmp_path):
+def _production(monkeypatch, **env):
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("PORTAL_ENCRYPTION_KEYS", "a" * 43 + "=")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://portal@db.internal/portal")
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
+def test_production_cookies_are_secure(monkeypatch, tmp_path):
+    _production(monkeypatch)
     settings = load_settings({"INSTANCE_PATH": str(tmp_path)})
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SESSION_COOKIE_HTTPONLY"] is True
@@ -68,3 +78,32 @@ def test_redis_defaults_to_embedded_socket(monkeypatch, tmp_path):
     monkeypatch.setenv("PORTAL_ENV", "test")
     monkeypatch.delenv("REDIS_URL", raising=False)
     assert load_settings({"INSTANCE_PATH": str(tmp_path)})["REDIS_URL"] == f"unix://{tmp_path}/redis.sock"
+
+
+@pytest.mark.parametrize("database_url", [None, "sqlite:////var/lib/portal.db"])
+def test_production_refuses_sqlite(monkeypatch, tmp_path, database_url):
+    _production(monkeypatch, DATABASE_URL=database_url)
+    with pytest.raises(ConfigurationError, match="PostgreSQL"):
+        load_settings({"INSTANCE_PATH": str(tmp_path)})
+
+
+@pytest.mark.parametrize("name,value", [("ORDERS_PER_PAGE", "0"), ("ORDERS_PER_PAGE", "ten"),
+                                        ("PARTNER_READ_TIMEOUT", "-1"), ("PARTNER_CONNECT_TIMEOUT", "soon")])
+def test_malformed_numbers_are_a_configuration_error(monkeypatch, tmp_path, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_dotenv_is_read_by_every_process_but_the_environment_wins(monkeypatch, tmp_path):
+    dotenv = tmp_path / "portal.env"
+    dotenv.write_text("ORDERS_PER_PAGE=7\nRQ_QUEUE=from-dotenv\n")
+    monkeypatch.setenv("PORTAL_DOTENV", str(dotenv))
+    monkeypatch.setenv("RQ_QUEUE", "from-environment")
+    monkeypatch.delenv("ORDERS_PER_PAGE", raising=False)
+    try:
+        settings = load_settings({"INSTANCE_PATH": str(tmp_path)})
+    finally:
+        monkeypatch.delenv("ORDERS_PER_PAGE", raising=False)  # load_dotenv wrote it into os.environ
+    assert settings["ORDERS_PER_PAGE"] == 7
+    assert settings["RQ_QUEUE"] == "from-environment"

@@ -32,19 +32,25 @@ def _order_count(_ctx, _param, value: int) -> int:
 )
 def seed_command(order_target: int) -> None:
     """Create the demo logins, subscribers, sites, site users and orders (idempotent)."""
+    from flask import current_app
+
+    from portal.accounts.demo import seed_embedded_services
     from portal.demo.seed import DEMO_PASSWORD, seed_demo
+
+    if current_app.config["PORTAL_ENV"] == "production":
+        # The demo logins' password is published in this repository.
+        raise click.ClickException("Demo data is never seeded in production (PORTAL_ENV=production).")
 
     started = time.perf_counter()
     result = seed_demo(order_target, progress=_show_progress)
-    embedded_services = _seed_embedded_services(result.subscribers["acme-print"], result.sites["Acme Print Shop"])
+    embedded_services = seed_embedded_services(result.subscribers["acme-print"], result.sites["Acme Print Shop"])
     elapsed = time.perf_counter() - started
 
     click.echo(f"Demo data ({result.demo_orders} demo orders; target {order_target}), done in {elapsed:.1f} s:")
     click.echo(f"  {'':<14}{'created':>9}{'existing':>10}")
     for kind, tally in result.tallies.items():
         click.echo(f"  {kind:<14}{tally.created:>9}{tally.existing:>10}")
-    if embedded_services:
-        click.echo(embedded_services)
+    click.echo(embedded_services)
     click.echo("")
     click.echo(f'Demo logins. These are demo accounts: every one uses the password "{DEMO_PASSWORD}".')
     width = max(len(login.email) for login in result.logins)
@@ -57,16 +63,3 @@ def _show_progress(done: int, total: int) -> None:
     if total > 5_000:
         click.echo(f"  orders: {done:,} of {total:,}", err=True)
 
-
-def _seed_embedded_services(subscriber, site) -> str | None:
-    """Hand over to the Embedded Services demo (accounts, site links) when that module exists.
-
-    It gets the Acme Print subscriber and its main site, and returns a line for the summary.
-    """
-    try:
-        from portal.accounts.demo import seed_embedded_services
-    except ModuleNotFoundError as error:
-        if error.name != "portal.accounts.demo":
-            raise
-        return None
-    return seed_embedded_services(subscriber, site)
