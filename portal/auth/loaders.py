@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from portal.extensions import db
+from portal.routing import id_or_none
 
 
 def register_user_loader(login_manager) -> None:
@@ -15,6 +16,5 @@ def register_user_loader(login_manager) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        if not user_id.isdigit():
-            return None
-        return db.session.get(AdminUser, int(user_id))
+        user_pk = id_or_none(user_id)
+        return db.session.get(AdminUser, user_pk) if user_pk is not None else None

@@ -12,25 +12,16 @@ from portal.models.types import utcnow
 from portal.orders import events
 from portal.orders.forms import OrderFilterForm, PaymentForm
 from portal.orders.queries import OrderFilters, order_with_everything, orders_page
+from portal.routing import page_number_or_one
 from portal.templating import is_htmx_request
 from portal.tenancy import orders_query, require_subscriber_admin, sites_query
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 bp.before_request(require_subscriber_admin)
 
-MAX_PAGE = 1_000_000
-
-
 def _wants_fragment() -> bool:
     """HTMX asked for a partial; a history restore after a cache miss wants the whole page."""
     return is_htmx_request() and request.headers.get("HX-History-Restore-Request") != "true"
-
-
-def _page_number(raw: str | None) -> int:
-    try:
-        return min(max(1, int(raw or 1)), MAX_PAGE)
-    except ValueError:
-        return 1
 
 
 @bp.route("/")
@@ -48,7 +39,7 @@ def index():
         edoc=form.valid_value("edoc"),
     )
     result = orders_page(
-        orders_query(), filters, _page_number(request.args.get("page")), current_app.config["ORDERS_PER_PAGE"]
+        orders_query(), filters, page_number_or_one(request.args.get("page")), current_app.config["ORDERS_PER_PAGE"]
     )
     template = "orders/_results.html" if _wants_fragment() else "orders/index.html"
     return render_template(template, form=form, filters=filters, result=result, show_site=len(sites) > 1)

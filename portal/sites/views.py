@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import Order, Site, SiteUser
+from portal.routing import page_number_or_one
 from portal.sites.queries import RECENT_DAYS, SiteCounts, site_counts
 from portal.sites.frames import is_frame_request
 from portal.tenancy import get_site_or_404, orders_query, require_subscriber_admin, site_users_query, sites_query
@@ -55,7 +56,7 @@ def users(site_id: int):
     site = get_site_or_404(site_id)
     page = user_queries.paginate(
         site_users_query().where(SiteUser.site_id == site.id).order_by(SiteUser.created_at.desc(), SiteUser.id.desc()),
-        user_queries.page_number(request.args.get("page")),
+        page_number_or_one(request.args.get("page")),
     )
     return render_template(
         "sites/users.html",

@@ -6,7 +6,6 @@ from sqlalchemy import Select, func, or_
 
 from portal.extensions import db
 from portal.models import Order, SiteUser
-from portal.routing import LARGEST_ID
 from portal.tenancy import orders_query
 
 PER_PAGE = 50
@@ -44,14 +43,6 @@ def order_counts(site_user_ids: list[int]) -> dict[int, int]:
         .group_by(Order.site_user_id)
     )
     return dict(db.session.execute(counts).all())
-
-
-def page_number(raw: str | None) -> int:
-    """The ``?page=`` asked for; anything that is not a sensible page number means page 1."""
-    raw = (raw or "").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= LARGEST_ID // PER_PAGE:
-        return 1
-    return int(raw)
 
 
 def paginate(query: Select, page: int):

@@ -7,7 +7,7 @@ from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
 from portal.models import Order, Site, SiteUser
-from portal.routing import id_or_none
+from portal.routing import id_or_none, page_number_or_one
 from portal.sites.frames import is_frame_request
 from portal.tenancy import get_site_user_or_404, orders_query, require_subscriber_admin, site_users_query, sites_query
 from portal.users import queries
@@ -41,7 +41,7 @@ def index():
     if site_filter is not None:
         query = query.where(SiteUser.site_id == site_filter.id)
     page = queries.paginate(
-        query.order_by(SiteUser.created_at.desc(), SiteUser.id.desc()), queries.page_number(request.args.get("page"))
+        query.order_by(SiteUser.created_at.desc(), SiteUser.id.desc()), page_number_or_one(request.args.get("page"))
     )
 
     link_params = {key: value for key, value in (("q", q), ("site", site_filter.id if site_filter else None)) if value}
