@@ -1,8 +1,22 @@
-"""``flask`` CLI commands: demo data, the worker, and development helpers."""
+"""``flask`` CLI commands: demo data, the worker, and secret key rotation."""
 
 from __future__ import annotations
 
+import click
 from flask import Flask
+from flask.cli import AppGroup
+
+secrets_cli = AppGroup("secrets", help="Secrets stored encrypted in the database.")
+
+
+@secrets_cli.command("rotate")
+def rotate_secrets_command() -> None:
+    """Re-encrypt every stored secret with the first key of PORTAL_ENCRYPTION_KEYS."""
+    from portal.accounts.secrets import rotate_all_secrets
+
+    count = rotate_all_secrets()
+    click.echo(f"Re-encrypted the secrets of {count} account(s) with the newest key.")
+    click.echo("Older keys can be removed from PORTAL_ENCRYPTION_KEYS once every process runs with this list.")
 
 
 def register(app: Flask) -> None:
@@ -11,3 +25,4 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(secrets_cli)

@@ -8,10 +8,8 @@ Plaintext never leaves this module except as a return value: nothing here logs.
 
 from __future__ import annotations
 
-import click
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
-from flask.cli import AppGroup
 
 
 class SecretUnreadable(RuntimeError):
@@ -49,15 +47,3 @@ def rotate(ciphertext: str) -> str:
     except InvalidToken:
         raise SecretUnreadable("a stored secret cannot be decrypted with the configured keys") from None
 
-
-secrets_cli = AppGroup("secrets", help="Secrets stored encrypted in the database.")
-
-
-@secrets_cli.command("rotate")
-def rotate_command() -> None:
-    """Re-encrypt every stored secret with the first key of PORTAL_ENCRYPTION_KEYS."""
-    from portal.accounts.secrets import rotate_all_secrets
-
-    count = rotate_all_secrets()
-    click.echo(f"Re-encrypted the secrets of {count} account(s) with the newest key.")
-    click.echo("Older keys can be removed from PORTAL_ENCRYPTION_KEYS once every process runs with this list.")

@@ -21,7 +21,6 @@ from portal.accounts.access import (
 )
 from portal.accounts.connection import check_connection
 from portal.accounts.forms import AccountForm
-from portal.crypto import secrets_cli
 from portal.extensions import db
 from portal.models import EmbeddedServicesAccount, SiteLink
 from portal.templating import is_htmx_request
@@ -29,7 +28,6 @@ from portal.templating import is_htmx_request
 bp = Blueprint("accounts", __name__, url_prefix="/embedded-services")
 bp.before_request(require_embedded_services)
 bp.add_app_template_global(embedded_services_enabled, "embedded_services_enabled")
-bp.record_once(lambda state: state.app.cli.add_command(secrets_cli))
 
 
 @bp.after_request
