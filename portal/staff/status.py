@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
-from portal.queue import redis_connection, task_queue
+from portal.queue import enqueue, redis_connection, task_queue
 from portal.staff.views import bp
 from portal.templating import is_htmx_request
 
@@ -131,7 +131,7 @@ def ping():
     try:
         if not any(current_app.config["RQ_QUEUE"] in w.queue_names() for w in Worker.all(connection=redis_connection())):
             return _render_ping({"state": "no-worker"})
-        job = task_queue().enqueue(PING_JOB, secrets.token_hex(8), result_ttl=600, failure_ttl=600)
+        job = enqueue(PING_JOB, secrets.token_hex(8), result_ttl=600, failure_ttl=600)
     except (RedisError, OSError) as error:
         return _render_ping({"state": "redis-error", "error": _first_line(error)})
     if is_htmx_request():
