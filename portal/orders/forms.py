@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.domain.order_actions import PAYMENT_REFERENCE_MAX_LENGTH
 from portal.domain.orders import PaymentMethod
+from portal.forms import strip_control_characters
 
 
 def _strip(value):
@@ -36,7 +37,7 @@ class OrderFilterForm(FlaskForm):
 
     q = SearchField(
         "Search",
-        filters=[_strip],
+        filters=[strip_control_characters, _strip],
         validators=[Length(max=100, message="Search for at most 100 characters.")],
         render_kw={"placeholder": "Order no., PO, e-mail or name"},
     )
@@ -81,7 +82,7 @@ class PaymentForm(FlaskForm):
     )
     reference = StringField(
         "Reference",
-        filters=[_strip],
+        filters=[strip_control_characters, _strip],
         validators=[
             Length(
                 max=PAYMENT_REFERENCE_MAX_LENGTH,

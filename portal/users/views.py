@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
+from portal.forms import clean_text
 from portal.models import Order, Site, SiteUser
 from portal.routing import id_or_none, page_number_or_one
 from portal.sites.frames import is_frame_request
@@ -33,7 +34,7 @@ def _site_filter(raw: str) -> tuple[Site | None, str | None]:
 @bp.route("/")
 def index():
     """List the subscriber's site users, 50 a page, searchable by e-mail, name or company and filterable by site."""
-    q = request.args.get("q", "").strip()
+    q = clean_text(request.args.get("q"))
     site_filter, notice = _site_filter(request.args.get("site", ""))
 
     query = site_users_query().options(contains_eager(SiteUser.site))
