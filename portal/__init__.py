@@ -17,6 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings)
     register_extensions(app)
     register_blueprints(app)
+    register_security(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_shellcontext(app)
@@ -62,6 +63,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(staff_bp)
     app.add_url_rule("/", endpoint="index", view_func=_index)
+
+
+def register_security(app: Flask) -> None:
+    from portal.security import register_security_headers
+
+    register_security_headers(app)
 
 
 def _index():
