@@ -138,3 +138,30 @@ def test_a_url_the_rules_now_refuse_is_not_called(app, authorized, subscriber, p
     fragment = _test(authorized, account)
     assert "will not call this URL" in fragment.select_one(".connection-result").get_text()
     assert presswise.calls() == []
+
+
+def test_a_host_that_rebinds_to_loopback_after_the_check_is_not_called(monkeypatch, authorized, subscriber,
+                                                                        presswise):
+    """DNS rebinding: a public address when the URL is checked, 127.0.0.1 when the client connects."""
+    port = int(presswise.base_url.rsplit(":", 1)[1])
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["93.184.215.14"])  # the first lookup (the URL check) gets a public address
+
+    def rebinding_dns(host, *args, **kwargs):
+        if host != "rebind.example":
+            return real_getaddrinfo(host, *args, **kwargs)
+        ip = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    account = embedded_factories.account(subscriber, url=f"http://rebind.example:{port}/r/wsdl-order2.php",
+                                         username="demo", password="demo-secret", authorization_code="DEMO-AUTH")
+    db.session.commit()
+
+    fragment = _test(authorized, account)
+
+    assert next(answers, None) is None, "the URL check saw the public address"
+    text = fragment.select_one(".connection-result").get_text()
+    assert "will not connect to 127.0.0.1 for rebind.example" in text
+    assert presswise.calls() == [], "nothing reached the loopback service"
+    assert account.last_error and "127.0.0.1" in account.last_error

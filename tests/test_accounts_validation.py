@@ -6,6 +6,7 @@ on the plain validator and through an app built with production-like overrides.
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from portal.domain.partner_urls import PartnerUrlError, PartnerUrlRules, validate_partner_url
 from portal.extensions import db
+from portal.partners.base import PartnerAddressRefused
 from portal.models import EmbeddedServicesAccount
 from tests import embedded_factories
 from tests.conftest import soup
@@ -175,6 +177,37 @@ def test_the_allow_list_lets_a_named_internal_host_through():
 def test_a_host_that_does_not_resolve_is_refused():
     with pytest.raises(PartnerUrlError, match="cannot be found"):
         validate_partner_url("https://no-such-host.invalid/wsdl", PRODUCTION, resolve=does_not_resolve)
+
+
+# --- the same rules at connection time (the client's address guard) ---------------------
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "10.0.0.7", "169.254.169.254", "0.0.0.0", "::1", "fe80::1%eth0", "::ffff:127.0.0.1", "100.64.0.1",
+     "not-an-address"],
+)
+def test_the_guard_refuses_a_connection_to_an_internal_address(address):
+    with pytest.raises(PartnerAddressRefused, match=f"will not connect to {re.escape(address)} for mis.example.com"):
+        PRODUCTION.guard()("mis.example.com", address)
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:4700:4700::1111"])
+def test_the_guard_lets_a_connection_to_a_public_address_through(address):
+    assert PRODUCTION.guard()("mis.example.com", address) is None
+
+
+def test_the_guard_lets_an_allow_listed_host_reach_any_address():
+    guard = PartnerUrlRules(require_https=True, allowed_hosts=("MIS.internal.example.", "[::1]")).guard()
+    guard("mis.internal.example", "10.0.0.7")
+    guard("::1", "::1")
+    with pytest.raises(PartnerAddressRefused):
+        guard("other.internal.example", "10.0.0.7")
+
+
+def test_equal_rules_give_equal_guards_and_a_changed_allow_list_a_different_one():
+    assert DEV.guard() == PartnerUrlRules(require_https=True, allowed_hosts=("LOCALHOST", "127.0.0.1")).guard()
+    assert hash(DEV.guard()) == hash(PartnerUrlRules(require_https=False, allowed_hosts=DEV.allowed_hosts).guard())
+    assert DEV.guard() != PRODUCTION.guard()
 
 
 # --- production rules through the web form --------------------------------------------

@@ -11,7 +11,7 @@ from portal.domain.account_health import CallOutcome, Outcome, classify
 from portal.domain.partner_urls import PartnerUrlError, PartnerUrlRules, validate_partner_url
 from portal.models import EmbeddedServicesAccount
 from portal.partners import client_for
-from portal.partners.base import PartnerError, Timeouts
+from portal.partners.base import AccountSettings, Partner, PartnerError, Timeouts
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,16 @@ def partner_timeouts() -> Timeouts:
         connect=float(current_app.config["PARTNER_CONNECT_TIMEOUT"]),
         read=float(current_app.config["PARTNER_READ_TIMEOUT"]),
     )
+
+
+def partner_client(partner: str, settings: AccountSettings) -> Partner:
+    """The account's client; each connection it opens is checked against the URL rules again.
+
+    The URL was checked when saved, but its host's DNS answer may differ when the call is
+    made (DNS rebinding), so the address actually connected to is what the guard judges.
+    """
+    rules = PartnerUrlRules.from_config(current_app.config)
+    return client_for(partner, settings, partner_timeouts(), address_guard=rules.guard())
 
 
 def check_connection(account: EmbeddedServicesAccount) -> CallOutcome:
@@ -42,7 +52,7 @@ def check_connection(account: EmbeddedServicesAccount) -> CallOutcome:
             "Enter the password and authorization code again.",
         )
     try:
-        client_for(account.partner, settings, partner_timeouts()).test_connection()
+        partner_client(account.partner, settings).test_connection()
         error = None
     except PartnerError as caught:
         error = caught

@@ -5,6 +5,11 @@ is an outbound request we make on a subscriber's say-so. In production plain htt
 refused (the credentials travel in the request) and so is any host that resolves to
 a loopback, private, link-local or otherwise reserved address, unless the operator
 names the host in the allow-list. No Flask here: views and tests call it directly.
+
+Checking the URL is not enough on its own: a host's DNS answer can change between the
+check and the call (DNS rebinding: a public address when the URL is saved, 127.0.0.1 a
+second later). ``PartnerUrlRules.guard()`` gives the partner client a check of the address
+each connection actually reached, made before anything is sent on it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import socket
 from dataclasses import dataclass
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
+
+from portal.partners.base import PartnerAddressRefused
 
 MAX_URL_LENGTH = 500
 
@@ -39,13 +46,40 @@ class PartnerUrlRules:
     def allows_host(self, host: str) -> bool:
         return _normalize_host(host) in {_normalize_host(h) for h in self.allowed_hosts}
 
+    def guard(self) -> "ConnectionAddressGuard":
+        """The check the partner client makes on every new connection (see ``ConnectionAddressGuard``)."""
+        return ConnectionAddressGuard(frozenset(_normalize_host(h) for h in self.allowed_hosts))
+
+
+@dataclass(frozen=True)
+class ConnectionAddressGuard:
+    """Refuses a connection to an internal address unless the URL's host is in the allow-list.
+
+    Called by the partner client with the URL's host and the IP the socket is connected to,
+    before any byte is sent. Frozen and hashable: equal rules give an equal guard, so clients
+    cached per guard are reused, and a changed allow-list gets a new client.
+    """
+
+    allowed_hosts: frozenset[str]
+
+    def __call__(self, host: str, ip: str) -> None:
+        if _normalize_host(host) in self.allowed_hosts:
+            return
+        address = _ip_literal(ip.split("%", 1)[0])
+        if address is None or _is_internal(address):
+            raise PartnerAddressRefused(
+                f"The portal will not connect to {ip} for {host}: it is an internal address, "
+                "and the portal only calls public hosts."
+            )
+
 
 def _normalize_host(host: str) -> str:
     return host.strip().rstrip(".").lower().strip("[]")
 
 
-def validate_partner_url(url: str, rules: PartnerUrlRules, resolve: Resolver = socket.getaddrinfo) -> str:
+def validate_partner_url(url: str, rules: PartnerUrlRules, resolve: Resolver | None = None) -> str:
     """Return the URL (trimmed) if the portal may call it, else raise ``PartnerUrlError``."""
+    resolve = resolve or socket.getaddrinfo  # looked up when called: the resolver the client uses too
     url = (url or "").strip()
     if not url:
         raise PartnerUrlError("Enter the PressWise URL.")

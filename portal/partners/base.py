@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Callable, Protocol
 
 
 # --- configuration -----------------------------------------------------------------
@@ -58,6 +58,17 @@ class PartnerApiError(PartnerError):
         super().__init__(f"code {code}: {text}")
         self.code = code
         self.text = text
+
+
+class PartnerAddressRefused(PartnerError):
+    """The connection reached an address the portal will not call (e.g. a host whose DNS answer
+    changed to 127.0.0.1 after its URL was checked). Checked before anything is sent."""
+
+
+# Called with the URL's host and the IP address a new connection reached, before anything is
+# sent on it; raises ``PartnerAddressRefused`` to stop the call. Keep it hashable (clients are
+# cached per guard).
+AddressGuard = Callable[[str, str], None]
 
 
 class PartnerTransientError(PartnerError):

@@ -10,20 +10,30 @@ Every call ends in a result or in one ``PartnerError`` subclass that says what h
 - any other refusal: ``PartnerApiError`` with the code and text.
 
 Secrets never appear in messages, logs or reprs.
+
+With an ``address_guard`` every new connection is checked against the address it actually
+reached, after the TCP connect and before anything (not even a TLS ClientHello) is sent:
+the host's DNS answer at call time is what counts, not the one seen when the URL was
+checked. A refusal is ``PartnerAddressRefused``.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import ssl
 import time
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
+from urllib3.util.ssl_match_hostname import CertificateError
 
 from portal.partners.base import (
     AccountSettings,
+    AddressGuard,
     FoundOrder,
     PartnerApiError,
     PartnerAuthError,
@@ -53,14 +63,16 @@ class PressWiseClient:
     """Speaks the PressWise order API for one account (see docs/presswise-contract.md)."""
 
     def __init__(self, settings: AccountSettings, timeouts: Timeouts | None = None,
-                 max_response_bytes: int = MAX_RESPONSE_BYTES):
+                 max_response_bytes: int = MAX_RESPONSE_BYTES, *, address_guard: AddressGuard | None = None):
         self.settings = settings
         self.timeouts = timeouts or Timeouts()
         self.max_response_bytes = max_response_bytes
+        self.address_guard = address_guard
         self._session = requests.Session()
         self._session.trust_env = False  # proxies and netrc from the environment have no say here
         # No automatic retries: a POST sent twice could create two orders.
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=0)
+        options = dict(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=0)
+        adapter = GuardedAdapter(address_guard, **options) if address_guard else HTTPAdapter(**options)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 
@@ -149,6 +161,12 @@ class PressWiseClient:
         except requests.ReadTimeout:
             raise PartnerUnknownOutcome("PressWise did not answer in time; the order may have been stored") from None
         except requests.ConnectionError as exc:
+            refused_certificate = _cause_of_type(exc, (ssl.SSLCertVerificationError, CertificateError))
+            if refused_certificate is not None:  # the TLS handshake failed: no request was sent
+                raise PartnerTransientError(
+                    "Cannot connect to PressWise securely: its TLS certificate was not accepted "
+                    f"({getattr(refused_certificate, 'verify_message', '') or 'certificate verify failed'})"
+                ) from None
             if _never_connected(exc):
                 raise PartnerTransientError(f"Cannot connect to PressWise: {_reason(exc)}") from None
             raise PartnerUnknownOutcome(f"The connection to PressWise broke after sending: {_reason(exc)}") from None
@@ -253,20 +271,70 @@ def read_push_result(result: dict) -> PushResult:
     return PushResult(partner_order_id=order_id, job_ids=jobs)
 
 
+# --- the address check on every connection ------------------------------------------------
+
+class _AddressCheckedConnection:
+    """Mixed into urllib3's connections: asks ``address_guard`` about the peer of each new socket.
+
+    ``_new_conn`` returns the connected TCP socket; both ``HTTPConnection.connect`` and
+    ``HTTPSConnection.connect`` (urllib3 2.x) call it before sending a byte or starting TLS,
+    so TLS (SNI, certificate checks) is untouched.
+    """
+
+    address_guard: AddressGuard
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        try:
+            self.address_guard(self.host, sock.getpeername()[0])
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+
+def guarded_pool_classes(address_guard: AddressGuard) -> dict[str, type]:
+    """urllib3 pool classes whose connections are checked by ``address_guard``."""
+    guard = {"address_guard": staticmethod(address_guard)}
+    http = type("GuardedHTTPConnection", (_AddressCheckedConnection, HTTPConnection), guard)
+    https = type("GuardedHTTPSConnection", (_AddressCheckedConnection, HTTPSConnection), guard)
+    return {
+        "http": type("GuardedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
+        "https": type("GuardedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
+    }
+
+
+class GuardedAdapter(HTTPAdapter):
+    """A requests adapter whose every new connection goes through ``address_guard``."""
+
+    def __init__(self, address_guard: AddressGuard, **options):
+        self._pool_classes = guarded_pool_classes(address_guard)
+        super().__init__(**options)  # builds the pool manager, through init_poolmanager below
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
+
+
 def _never_connected(exc: requests.ConnectionError) -> bool:
     """True when the failure happened while connecting (refused, no route, DNS): nothing was sent."""
+    return _cause_of_type(exc, NewConnectionError) is not None
+
+
+def _cause_of_type(exc: BaseException, types) -> BaseException | None:
+    """The first exception of ``types`` among ``exc`` and what it wraps (urllib3 nests them deeply)."""
     seen = set()
     pending = [exc]
     while pending:
         current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue  # ``reason`` is a plain string on ssl errors
         seen.add(id(current))
-        if isinstance(current, NewConnectionError):
-            return True
+        if isinstance(current, types):
+            return current
         pending += [getattr(current, "reason", None), current.__cause__, current.__context__]
         pending += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
-    return False
+    return None
 
 
 def _reason(exc: BaseException) -> str:
