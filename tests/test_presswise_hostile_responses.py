@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 
 import pytest
 
-from portal.partners.base import PartnerProtocolError
+from portal.partners.base import AccountSettings, PartnerProtocolError
 from portal.partners.presswise import PressWiseClient
 from tests.fixtures.presswise import FAST_TIMEOUTS, sample_order
 
@@ -43,6 +45,25 @@ EXTERNAL_ENTITY = (
                      id="status-without-code"),
         pytest.param(ENVELOPE.format(op="add_purchase_order", result="<status><code>zero</code></status>"),
                      id="non-numeric-code"),
+        pytest.param(ENVELOPE.format(op="add_purchase_order", result="<status><code>--1</code></status>"),
+                     id="double-minus-code"),
+        pytest.param(ENVELOPE.format(op="add_purchase_order", result="<status><code>0²</code></status>"),
+                     id="superscript-digit-code"),
+        pytest.param(ENVELOPE.format(op="add_purchase_order", result="<status><code>-</code></status>"),
+                     id="minus-only-code"),
+        pytest.param(ENVELOPE.format(op="add_purchase_order", result=f"<status><code>{'1' * 5000}</code></status>"),
+                     id="5000-digit-code"),
+        pytest.param(ENVELOPE.format(op="add_purchase_order", result=OK + f"<orderID>{'7' * 5000}</orderID>"),
+                     id="5000-digit-orderID"),
+        pytest.param(ENVELOPE.format(op="add_purchase_order", result=OK + f"<orderID>{'7' * 21}</orderID>"),
+                     id="21-digit-orderID"),
+        pytest.param(ENVELOPE.format(op="add_purchase_order", result=OK + "<orderID>1</orderID><jobs><job>"
+                                     f"<jobID>{'9' * 5000}</jobID><sourceJobID>1</sourceJobID></job></jobs>"),
+                     id="5000-digit-jobID"),
+        pytest.param(ENVELOPE.format(op="add_purchase_order", result=OK + "<orderID>1</orderID>"
+                                     + "<x>" * 100_000 + "</x>" * 100_000), id="100k-levels-deep"),
+        pytest.param(ENVELOPE.format(op="add_purchase_order", result=OK + "<orderID>1</orderID>"
+                                     + "<x>" * 40 + "</x>" * 40), id="40-levels-deep"),
         pytest.param(ENVELOPE.format(op="find_orders", result=OK + "<orderID>1</orderID>"), id="wrong-operation"),
         pytest.param(OK, id="not-an-envelope"),
         pytest.param("", id="empty-body"),
@@ -75,11 +96,84 @@ def test_hostile_status_answer_is_a_protocol_error(presswise, result):
         presswise.client().get_order_status("1")
 
 
-def test_hostile_find_orders_answer_is_a_protocol_error(presswise):
-    body = ENVELOPE.format(op="find_orders", result=OK + "<orders><order><orderID>DROP</orderID></order></orders>")
-    presswise.inject_fault("respond", body=body)
+@pytest.mark.parametrize(
+    "orders",
+    [
+        pytest.param("<orders><order><orderID>DROP</orderID></order></orders>", id="non-numeric-orderID"),
+        pytest.param(f"<orders><order><orderID>{'4' * 5000}</orderID></order></orders>", id="5000-digit-orderID"),
+        pytest.param("<orders>" + "<order>" * 100_000 + "</order>" * 100_000 + "</orders>", id="100k-levels-deep"),
+    ],
+)
+def test_hostile_find_orders_answer_is_a_protocol_error(presswise, orders):
+    presswise.inject_fault("respond", body=ENVELOPE.format(op="find_orders", result=OK + orders))
     with pytest.raises(PartnerProtocolError):
         presswise.client().find_orders("1")
+
+
+PHP_MAP_LEVEL = ('<value xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="ns2:Map">'
+                 "<item><key>k</key>")
+
+
+def test_deeply_nested_php_maps_are_a_protocol_error(presswise):
+    deep = PHP_MAP_LEVEL * 20_000 + "<value>1</value>" + "</item></value>" * 20_000
+    presswise.inject_fault("respond", body=ENVELOPE.format(op="get_order_status", result=OK + f"<order>{deep}</order>"))
+    with pytest.raises(PartnerProtocolError):
+        presswise.client().get_order_status("1")
+
+
+def test_ordinary_ids_still_read_with_leading_zeros_and_surrounding_space(presswise):
+    body = ENVELOPE.format(op="add_purchase_order", result="<status><code> 0\n</code><text>OK</text></status>"
+                           "<orderID>\n  0010528 </orderID><jobs><job><jobID>00000000000000000001</jobID>"
+                           "<sourceJobID>1</sourceJobID></job></jobs>")
+    presswise.inject_fault("respond", body=body)
+    result = presswise.client().push_order(sample_order(), customer_id="42")
+    assert result.partner_order_id == "10528" and result.job_ids == {"1": "1"}
+
+
+class OneAnswerServer:
+    """Answers every request on a local port with the same raw bytes (headers included)."""
+
+    def __init__(self, answer: bytes):
+        self.answer = answer
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}/r/wsdl-order2.php"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.socket.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                try:
+                    request = b""
+                    while b"</SOAP-ENV:Envelope>" not in request:  # all of it: unread bytes would reset
+                        request += conn.recv(65536) or b"</SOAP-ENV:Envelope>"
+                    conn.sendall(self.answer)
+                except OSError:
+                    pass
+
+    def close(self):
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.socket.close()
+
+
+@pytest.mark.parametrize("length", ["9" * 5000, "²", "1_000"])
+def test_a_hostile_content_length_is_a_protocol_error(length):
+    body = ENVELOPE.format(op="find_orders", result=OK).encode()
+    server = OneAnswerServer(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nConnection: close\r\n"
+                             + f"Content-Length: {length}\r\n\r\n".encode("latin-1") + body)
+    try:
+        client = PressWiseClient(AccountSettings(server.url, "demo", "demo-secret", "DEMO-AUTH"), FAST_TIMEOUTS)
+        with pytest.raises(PartnerProtocolError):
+            client.find_orders("1")
+    finally:
+        server.close()
 
 
 def test_a_50_mb_answer_is_cut_off_at_the_cap_quickly(presswise):

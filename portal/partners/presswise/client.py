@@ -20,6 +20,7 @@ checked. A refusal is ``PartnerAddressRefused``.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import ssl
 import time
@@ -54,6 +55,10 @@ log = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 POOL_SIZE = 64  # enough for every worker thread of a sync run or the benchmark
 HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"#POST"', "Accept": "text/xml"}
+
+# ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+_STATUS_CODE = re.compile(r"-?[0-9]{1,9}")
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
 
 # The [ours] "find_orders" with a number no storefront uses: authenticated and harmless.
 CONNECTION_PROBE_ORDER = "portal-connection-test"
@@ -134,7 +139,10 @@ class PressWiseClient:
         started = time.monotonic()
         try:
             status, payload = self._post(body, started)
-            result = self._interpret(operation, status, payload)
+            try:
+                result = self._interpret(operation, status, payload)
+            except (ValueError, RecursionError) as exc:  # a parsing gap must still end as a client error
+                raise _unreadable(exc) from None
         except PartnerError as error:
             log.info("presswise %s failed after %.3fs: %s: %s", operation, time.monotonic() - started,
                      type(error).__name__, error)
@@ -177,9 +185,12 @@ class PressWiseClient:
 
     def _read_body(self, response, started: float) -> bytes:
         cap = self.max_response_bytes
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > cap:
-            raise PartnerProtocolError(f"PressWise's answer is larger than {cap} bytes")
+        declared = response.headers.get("Content-Length")
+        if declared is not None:
+            if not _CONTENT_LENGTH.fullmatch(declared.strip()):
+                raise PartnerProtocolError("PressWise's answer has an invalid Content-Length")
+            if int(declared) > cap:
+                raise PartnerProtocolError(f"PressWise's answer is larger than {cap} bytes")
         # The read timeout bounds each wait for data; this bounds a server that dribbles.
         deadline = started + self.timeouts.connect + self.timeouts.read
         chunks, size = [], 0
@@ -229,7 +240,7 @@ class PressWiseClient:
         if not isinstance(status, dict) or "code" not in status:
             raise PartnerProtocolError("PressWise's answer has no status")
         code, text = status.get("code"), status.get("text")
-        if not isinstance(code, str) or not code.strip().lstrip("-").isdigit() or not code.isascii():
+        if not isinstance(code, str) or not _STATUS_CODE.fullmatch(code.strip()):
             raise PartnerProtocolError("PressWise's status code is not a number")
         return int(code), text if isinstance(text, str) else ""
 
@@ -238,6 +249,8 @@ class PressWiseClient:
             return reader(result)
         except MalformedResponse as exc:
             raise PartnerProtocolError(f"PressWise's answer is not valid: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise _unreadable(exc) from None
 
     def _scrub(self, message: str) -> str:
         """Server text may echo what we sent: never let a secret through."""
@@ -268,7 +281,18 @@ def read_push_result(result: dict) -> PushResult:
             jobs[source] = ours.partner_id(job.get("jobID"), "jobID")
     except MalformedResponse as exc:
         raise PartnerProtocolError(f"PressWise's answer is not valid: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise _unreadable(exc) from None
     return PushResult(partner_order_id=order_id, job_ids=jobs)
+
+
+def _unreadable(exc: BaseException) -> PartnerProtocolError:
+    """An answer our reading code did not expect to fail on: still the client's error, but logged
+    with its traceback, since it points at a check missing in soap.py or ours.py."""
+    if isinstance(exc, MalformedResponse):
+        return PartnerProtocolError(f"PressWise's answer is not valid: {exc}")
+    log.warning("presswise answer could not be read", exc_info=exc)
+    return PartnerProtocolError(f"PressWise's answer could not be read ({type(exc).__name__})")
 
 
 # --- the address check on every connection ------------------------------------------------

@@ -8,6 +8,7 @@ answer of ``create_user``, and the two operations ``find_orders`` and ``get_orde
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -108,11 +109,15 @@ def read_order_status(result: dict) -> PartnerOrderStatus:
 
 # --- reading values -------------------------------------------------------------------
 
+# ASCII digits only ("²".isdigit() is True) and few enough for any ID and for int().
+_PARTNER_ID = re.compile(r"[0-9]{1,20}")
+
+
 def partner_id(value, name: str) -> str:
-    """An ID PressWise assigned: digits only, or the answer is not one we trust."""
+    """An ID PressWise assigned: up to 20 digits, or the answer is not one we trust."""
     text = _text(value).strip()
-    if not text.isascii() or not text.isdigit():
-        raise MalformedResponse(f"{name} is not a number")
+    if not _PARTNER_ID.fullmatch(text):
+        raise MalformedResponse(f"{name} is not a number of at most 20 digits")
     return str(int(text))
 
 

@@ -17,6 +17,8 @@ import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
 ENVELOPE_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+# Levels below the operation's Response element. The PHP form, the deepest, needs about a dozen.
+MAX_NESTING = 32
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
 # A request value: text, or an ordered list of (name, value) children.
@@ -85,12 +87,16 @@ def _is_nil(element: Element) -> bool:
     return (element.get(f"{{{XSI_NS}}}nil") or "").lower() in ("true", "1")
 
 
-def decode(element: Element):
+def decode(element: Element, depth: int = 0):
     """An element as Python: dict for a struct or Map, list for a SOAP array, str for a leaf.
 
     In a plain struct a name that repeats becomes a list; a single child stays a dict
-    entry (see ``as_list``). ``None`` stands for ``xsi:nil``.
+    entry (see ``as_list``). ``None`` stands for ``xsi:nil``. Deeper than ``MAX_NESTING``
+    is refused: no answer needs it, and 100,000 levels fit in well under the size cap.
     """
+    if depth > MAX_NESTING:
+        raise MalformedResponse(f"nested more than {MAX_NESTING} levels deep")
+    depth += 1
     if _is_nil(element):
         return None
     kind = _xsi_type(element)
@@ -106,16 +112,16 @@ def decode(element: Element):
                     value = part
             if key is None or value is None:
                 raise MalformedResponse("a Map entry without key or value")
-            result[key] = decode(value)
+            result[key] = decode(value, depth)
         return result
     if kind == "Array":
-        return [decode(child) for child in children]
+        return [decode(child, depth) for child in children]
     if not children:
         return element.text or ""
     result: dict = {}
     for child in children:
         name = local_name(child.tag)
-        value = decode(child)
+        value = decode(child, depth)
         if name in result:
             existing = result[name]
             if isinstance(existing, _Repeated):
