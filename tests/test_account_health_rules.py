@@ -34,8 +34,25 @@ def test_classify(error, outcome, pauses):
     result = classify(error, "PressWise")
     assert result.outcome is outcome
     assert result.pauses_account is pauses
-    assert result.message.startswith("PressWise")
+    assert "PressWise" in result.message.split(":")[0], "the message leads with the partner"
     assert "the order may have been stored" not in result.message, "a connection test stores nothing"
+
+
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        (PartnerTransientError("Cannot connect to PressWise: Connection refused"),
+         "Cannot connect to PressWise: Connection refused"),
+        (PartnerAuthError("PressWise refused the credentials: bad password"),
+         "PressWise refused the credentials: bad password"),
+        (PartnerUnknownOutcome("The connection to PressWise broke after sending: reset; the order may have been stored"),
+         "The connection to PressWise broke after sending: reset"),
+        (PartnerAuthError("authentication failed"), "PressWise refused the credentials: authentication failed"),
+        (PartnerApiError(7, "unknown customer"), "PressWise refused the request: code 7: unknown customer"),
+    ],
+)
+def test_a_reason_that_already_names_the_partner_is_not_prefixed_again(error, message):
+    assert classify(error, "PressWise").message == message
 
 
 def test_long_reasons_are_cut_to_fit_the_column():

@@ -107,7 +107,9 @@ def test_unreachable_host_reports_the_reason(authorized, subscriber):
     fragment = _test(authorized, account)
     result = fragment.select_one(".connection-result")
     assert "outcome-unreachable" in result["class"]
-    assert "could not be reached" in result.get_text() and "refused" in result.get_text().lower()
+    text = " ".join(result.get_text().split())
+    assert text.startswith("Unreachable. Cannot connect to PressWise:") and "refused" in text.lower()
+    assert text.count("PressWise") == 1, f"the reason reads once: {text!r}"
     assert account.last_error and account.paused_at is None, "an outage alone does not pause on a test"
 
 

@@ -9,6 +9,7 @@ No Flask here.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -85,8 +86,9 @@ def classify(error: BaseException | None, partner_name: str = "The partner") -> 
     detail = truncate(str(error) or error.__class__.__name__, MAX_REASON_LENGTH - 80)
 
     def say(prefix: str, text: str = detail) -> str:
-        # Client messages often name the partner already ("PressWise refused the credentials: …").
-        return text if text.lower().startswith(partner_name.lower()) else f"{partner_name} {prefix}: {text}"
+        # Client messages mostly lead with what happened with the partner already ("PressWise refused
+        # the credentials: …", "Cannot connect to PressWise: …"): a prefix would say it twice.
+        return text if _lead_names(text, partner_name) else f"{partner_name} {prefix}: {text}"
 
     if isinstance(error, PartnerAuthError):
         return CallOutcome(Outcome.WRONG_CREDENTIALS, say("refused the credentials"))
@@ -103,6 +105,12 @@ def classify(error: BaseException | None, partner_name: str = "The partner") -> 
     if isinstance(error, PartnerError):
         return CallOutcome(Outcome.REFUSED, say("call failed"))
     return CallOutcome(Outcome.UNREACHABLE, say("call failed"))
+
+
+def _lead_names(text: str, partner_name: str) -> bool:
+    """Whether the message's lead (up to its first colon) names the partner."""
+    lead = text.split(":", 1)[0]
+    return re.search(rf"\b{re.escape(partner_name)}\b", lead, re.IGNORECASE) is not None
 
 
 def truncate(text: str, limit: int = MAX_REASON_LENGTH) -> str:
