@@ -10,7 +10,8 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, Sele
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 from portal.domain.partner_urls import MAX_URL_LENGTH, PartnerUrlError, PartnerUrlRules, validate_partner_url
-from portal.models.embedded import INITIAL_STATUS_CHOICES, PARTNER_CHOICES
+from portal.models.embedded import INITIAL_STATUS_CHOICES
+from portal.partners import PARTNER_NAMES
 
 SECRET_MAX_LENGTH = 200
 CUSTOMER_ID_MAX_LENGTH = 20
@@ -33,7 +34,9 @@ def _strip(value):
 class AccountForm(FlaskForm):
     """Create or edit an account. Secrets are write-only: blank on edit keeps the stored value."""
 
-    partner = SelectField("Partner", choices=[SelectChoice(key, label) for key, label in PARTNER_CHOICES.items()], default="presswise")
+    partner = SelectField(
+        "Partner", choices=[SelectChoice(key, label) for key, label in PARTNER_NAMES.items()], default="presswise"
+    )
     name = StringField(
         "Name",
         validators=[DataRequired("Enter a name for this account."), Length(max=120)],
@@ -100,33 +103,29 @@ class AccountForm(FlaskForm):
             raise ValidationError("Enter the PressWise authorization code.")
 
 
-class AttachForm(FlaskForm):
+class _CustomerIdForm(FlaskForm):
+    """The site's customer ID at the partner, as both attaching and editing a link ask for it."""
+
+    customer_id = StringField(
+        "PressWise customer ID",
+        validators=[
+            DataRequired("Enter the PressWise customer ID for this site."),
+            Length(max=CUSTOMER_ID_MAX_LENGTH),
+            Regexp(r"^[0-9]+$", message="The customer ID is digits only."),
+        ],
+        filters=[_strip],
+    )
+
+
+class AttachForm(_CustomerIdForm):
     """Attach one of the subscriber's accounts to a site."""
 
     account_id = HiddenField(validators=[InputRequired()])
-    customer_id = StringField(
-        "PressWise customer ID",
-        validators=[
-            DataRequired("Enter the PressWise customer ID for this site."),
-            Length(max=CUSTOMER_ID_MAX_LENGTH),
-            Regexp(r"^[0-9]+$", message="The customer ID is digits only."),
-        ],
-        filters=[_strip],
-    )
 
 
-class SiteLinkForm(FlaskForm):
+class SiteLinkForm(_CustomerIdForm):
     """The settings of one account on one site."""
 
-    customer_id = StringField(
-        "PressWise customer ID",
-        validators=[
-            DataRequired("Enter the PressWise customer ID for this site."),
-            Length(max=CUSTOMER_ID_MAX_LENGTH),
-            Regexp(r"^[0-9]+$", message="The customer ID is digits only."),
-        ],
-        filters=[_strip],
-    )
     active = BooleanField("Active", validators=[Optional()])
     sync_orders = BooleanField("Synchronize Orders", validators=[Optional()])
     sync_status = BooleanField("Synchronize Status", validators=[Optional()])
