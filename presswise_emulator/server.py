@@ -21,7 +21,22 @@ log = logging.getLogger("presswise_emulator")
 
 MAX_REQUEST_BYTES = 20 * 1024 * 1024
 SOURCE_ORDER_ID = re.compile(rb"<(?:\w+:)?sourceOrderID\b[^>]*>([^<]*)<")
-SECRET_ELEMENTS = re.compile(r"(<(?:\w+:)?(pass|code)\b[^>]*>)[^<]*(</)")
+# Secrets in a request, in either form: an element named after one (``<pass>``, ``<ns1:loginPass>``)
+# or a PHP Map entry keyed by one (``<key>pass</key><value>…</value>``); values may be CDATA.
+SECRET_NAMES = r"(?:pass|password|loginPass|code)"
+_SECRET_VALUE = r"(?:<!\[CDATA\[.*?\]\]>|[^<])*"
+SECRET_ELEMENTS = re.compile(rf"(<(?:[\w.-]+:)?{SECRET_NAMES}(?:\s[^>]*)?>){_SECRET_VALUE}(</)",
+                             re.IGNORECASE | re.DOTALL)
+SECRET_MAP_ENTRIES = re.compile(
+    rf"(<(?:[\w.-]+:)?key\b[^>]*>\s*{SECRET_NAMES}\s*</(?:[\w.-]+:)?key>\s*<(?:[\w.-]+:)?value\b[^>]*>)"
+    rf"{_SECRET_VALUE}(</)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def mask_secrets(request_body: str) -> str:
+    """The request with passwords and authorization codes replaced by ``***``, for pages and listings."""
+    return SECRET_MAP_ENTRIES.sub(r"\1***\2", SECRET_ELEMENTS.sub(r"\1***\2", request_body))
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -82,7 +97,7 @@ class Handler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length")
         if length is None and "Transfer-Encoding" not in self.headers:
             return b""  # HTTP/1.1: no length and no chunking means no body
-        if not (length or "").isdigit():
+        if not re.fullmatch(r"[0-9]{1,12}", length or ""):  # isdigit() would let "²" reach int()
             self._send(411, b"Content-Length required\n", "text/plain; charset=utf-8", close=True)
             return None
         if int(length) > MAX_REQUEST_BYTES:
@@ -246,7 +261,11 @@ def route_control(server: EmulatorServer, method: str, path: str, payload: dict,
     parts = [p for p in path.split("/") if p][1:]  # after "_control"
     store, control = server.store, server.control
     if method == "GET" and parts == ["calls"]:
-        return 200, {"calls": store.calls(operation=(query.get("operation") or [""])[0])}
+        calls = store.calls(operation=(query.get("operation") or [""])[0])
+        if (query.get("raw") or [""])[0] not in ("1", "true"):  # ?raw=1: bodies exactly as received
+            for call in calls:
+                call["request_body"] = mask_secrets(call["request_body"])
+        return 200, {"calls": calls}
     if method == "GET" and parts == ["orders"]:
         return 200, {"orders": store.all_orders()}
     if method == "GET" and parts == ["users"]:
@@ -328,7 +347,7 @@ def render_page(store: Store) -> str:
             f"code {call['result_code']} {call['result_text']}" if call["result_code"] is not None
             else f"HTTP {call['http_status']} {call['result_text']}"
         )
-        request = SECRET_ELEMENTS.sub(r"\1***\3", call["request_body"])
+        request = mask_secrets(call["request_body"])
         rows.append(
             "<tr>"
             f"<td>{call['id']}</td><td>{html.escape(call['received_at'])} UTC</td>"

@@ -24,8 +24,16 @@ def _xsi(element, name: str) -> str:
     return (element.get(f"{{{XSI_NS}}}{name}") or "").split(":")[-1]
 
 
-def decode(element):
+# Deeper requests are refused as PHP's parser would be: no real request nests this far,
+# and the recursive decode must not run out of stack on one that does.
+MAX_NESTING = 64
+
+
+def decode(element, depth: int = 0):
     """dict for a struct or ``ns2:Map``, list for ``SOAP-ENC:Array``, str for a leaf; repeated names become lists."""
+    if depth > MAX_NESTING:
+        raise BadRequest(f"Bad Request: nested more than {MAX_NESTING} levels deep")
+    depth += 1
     if _xsi(element, "nil").lower() in ("true", "1"):
         return None
     kind = _xsi(element, "type")
@@ -36,17 +44,17 @@ def decode(element):
             parts = {_local(p.tag): p for p in entry}
             if "key" not in parts or "value" not in parts:
                 raise BadRequest("Map item without key or value")
-            mapped[parts["key"].text or ""] = decode(parts["value"])
+            mapped[parts["key"].text or ""] = decode(parts["value"], depth)
         return mapped
     if kind == "Array":
-        return [decode(child) for child in children]
+        return [decode(child, depth) for child in children]
     if not children:
         return element.text or ""
     struct: dict = {}
     repeated: set[str] = set()
     for child in children:
         name = _local(child.tag)
-        value = decode(child)
+        value = decode(child, depth)
         if name in struct:
             if name not in repeated:
                 struct[name] = [struct[name]]

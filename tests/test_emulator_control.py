@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 import requests
 from bs4 import BeautifulSoup
 
 from portal.partners.presswise.soap import build_envelope
-from tests.fixtures.presswise import PROJECT_ROOT, sample_order, start_emulator
+from tests.fixtures.presswise import PROJECT_ROOT, sample_address, sample_order, start_emulator
 
 
 def test_control_api_needs_the_token(presswise):
@@ -83,6 +86,58 @@ def test_the_page_lists_calls_newest_first_and_masks_secrets(presswise):
     assert "code 0 OK" in rows[0].get_text()
     assert "demo-secret" not in response.text and "DEMO-AUTH" not in response.text
     assert "<pass>***</pass>" in rows[0].select_one("pre").get_text()
+
+
+PHP_AUTH = (
+    '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:ns2="http://xml.apache.org/xml-soap">'
+    '<SOAP-ENV:Body><find_orders><auth xsi:type="ns2:Map">'
+    "<item><key>user</key><value>demo</value></item>"
+    '<item><key>Pass</key><value xsi:type="xsd:string">secret-map-pass</value></item>'
+    "<item>\n <key>code</key>\n <value>secret-map-code</value></item>"
+    "</auth><data><sourceOrderID>1</sourceOrderID></data></find_orders></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+)
+ELEMENT_AUTH = (
+    '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="urn:x">'
+    "<SOAP-ENV:Body><find_orders><auth><user>demo</user><PASS>secret-upper</PASS>"
+    '<ns1:code type="x"><![CDATA[secret-<cdata>-code]]></ns1:code></auth>'
+    "<data><sourceOrderID>1</sourceOrderID></data></find_orders></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+)
+SECRETS = ("secret-map-pass", "secret-map-code", "secret-upper", "secret-<cdata>-code", "demo-secret", "DEMO-AUTH")
+
+
+def _send_every_secret_form(presswise) -> str:
+    """Requests carrying secrets in each form; returns the loginPass the client generated."""
+    client = presswise.client()
+    client.create_user(SimpleNamespace(email="ada@example.com", address=sample_address()), customer_id="42")
+    for body in (PHP_AUTH, ELEMENT_AUTH):
+        requests.post(presswise.url, data=body.encode(), timeout=5)
+    raw = presswise._call("GET", "calls", params={"raw": "1"})["calls"]
+    login_pass = re.search(r"<loginPass>([^<]+)</loginPass>", raw[0]["request_body"]).group(1)
+    return login_pass
+
+
+def test_the_page_masks_login_passwords_and_secrets_in_every_form(presswise):
+    login_pass = _send_every_secret_form(presswise)
+
+    page = requests.get(presswise.base_url + "/", timeout=5).text
+
+    for secret in SECRETS + (login_pass,):
+        assert html.escape(secret) not in page and secret not in page, secret
+    assert html.escape("<loginPass>***</loginPass>") in page
+    assert html.escape("<key>Pass</key><value xsi:type=\"xsd:string\">***</value>") in page
+
+
+def test_control_calls_are_masked_unless_raw_bodies_are_asked_for(presswise):
+    login_pass = _send_every_secret_form(presswise)
+
+    masked = " ".join(c["request_body"] for c in presswise.calls())
+    raw = " ".join(c["request_body"] for c in presswise._call("GET", "calls", params={"raw": "1"})["calls"])
+
+    for secret in SECRETS + (login_pass,):
+        assert secret not in masked, secret
+        assert secret in raw, secret
+    assert "<user>demo</user>" in masked, "only the secrets are masked"
 
 
 def test_help_shows_every_flag_with_the_demo_defaults():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from xml.sax.saxutils import escape
 
 import pytest
@@ -174,3 +175,24 @@ def test_operation_element_with_a_namespace_is_accepted(presswise):
     body = body.replace(b"<find_orders>", b'<ns1:find_orders xmlns:ns1="http://test-uri/">')
     body = body.replace(b"</find_orders>", b"</ns1:find_orders>")
     assert parse_response(post(presswise, body).content, "find_orders")["status"]["code"] == "0"
+
+
+def test_a_request_nested_100000_levels_deep_is_a_client_fault_not_a_dropped_connection(presswise):
+    deep = "<x>" * 100_000 + "</x>" * 100_000
+    body = build_envelope("find_orders", [("auth", AUTH)]).replace(b"</find_orders>", deep.encode() + b"</find_orders>")
+
+    response = post(presswise, body)
+
+    assert response.status_code == 500 and b"nested more than" in response.content
+    ordinary = build_envelope("find_orders", [("auth", AUTH), ("data", [("sourceOrderID", "1")])])
+    assert parse_response(post(presswise, ordinary).content, "find_orders")["status"]["code"] == "0"
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "9" * 5000])
+def test_a_content_length_that_is_not_ascii_digits_is_refused(presswise, length):
+    host, port = presswise.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        head = f"POST /r/wsdl-order2.php HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n"
+        conn.sendall(head.encode("latin-1"))
+        answer = conn.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 411")
