@@ -66,9 +66,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from portal.security import register_security_headers
+    from portal.security import register_access_guards, register_security_headers
 
     register_security_headers(app)
+    register_access_guards(app)
 
 
 def _index():

@@ -10,10 +10,9 @@ from sqlalchemy.orm import selectinload
 from portal.extensions import db
 from portal.models import EmbeddedServicesAuthorizationEvent, Subscriber
 from portal.templating import is_htmx_request
-from portal.tenancy import require_staff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-bp.before_request(require_staff)
+# Who may use this area: portal.security.access_guards(), checked before the CSRF token.
 
 
 
