@@ -81,8 +81,9 @@ def own_objects(subscriber, admin, staff_user):
 def visitors(app, admin, staff_user):
     """Who asks: nobody signed in, the subscriber admin, and platform staff."""
     anonymous, subscriber_admin, staff = (app.test_client() for _ in range(3))
-    subscriber_admin.login(admin)
-    staff.login(staff_user)
+    for client, user in ((subscriber_admin, admin), (staff, staff_user)):
+        with app.app_context():  # see _answers()
+            client.login(user)
     return {"anonymous": anonymous, "admin": subscriber_admin, "staff": staff}
 
 
@@ -106,8 +107,14 @@ def _get_urls(app, path_values: dict[str, list]) -> list[str]:
     return urls
 
 
-def _answers(client: PortalClient, urls: list[str], query: str, **headers) -> list[tuple[str, int]]:
-    return [(url, client.get(f"{url}?{query}", headers=headers).status_code) for url in urls]
+def _answers(app, client: PortalClient, urls: list[str], query: str, **headers) -> list[tuple[str, int]]:
+    """Each request in a fresh app context: Flask-Login caches the user in ``g``, which the
+    ``app`` fixture's context would otherwise share between the visitors."""
+    answers = []
+    for url in urls:
+        with app.app_context():
+            answers.append((url, client.get(f"{url}?{query}", headers=headers).status_code))
+    return answers
 
 
 def test_every_get_route_is_reached(app, own_objects):
@@ -122,12 +129,17 @@ def test_no_route_answers_500_to_a_hostile_query_string(app, own_objects, visito
     urls = _get_urls(app, own_objects)
     answers = []
     for who, client in visitors.items():
-        answers += [(who, *answer) for answer in _answers(client, urls, query)]
-    answers += [("admin+htmx", *a) for a in _answers(visitors["admin"], urls, query, **{"HX-Request": "true"})]
+        answers += [(who, *answer) for answer in _answers(app, client, urls, query)]
+    answers += [("admin+htmx", *a) for a in _answers(app, visitors["admin"], urls, query, **{"HX-Request": "true"})]
     failures = [answer for answer in answers if answer[2] >= 500]
     assert not failures, f"5xx answers: {failures}"
-    # The subscriber's own pages still render (the values are ignored or shown as field errors).
-    assert all(code == 200 for who, url, code in answers if who == "admin" and url.startswith(("/orders/", "/users/", "/sites/")))
+    # Each visitor was who they claim, and the admin's own pages still render (values ignored or field errors).
+    by_visitor = {(who, url): code for who, url, code in answers}
+    assert by_visitor[("anonymous", "/orders/")] == 302 and by_visitor[("staff", "/orders/")] == 404
+    assert by_visitor[("staff", "/staff/")] == 200 and by_visitor[("admin", "/staff/")] == 404
+    own_pages = [(url, code) for (who, url), code in by_visitor.items()
+                 if who == "admin" and url.startswith(("/orders/", "/users/", "/sites/", "/embedded-services/"))]
+    assert all(code == 200 for url, code in own_pages), own_pages
 
 
 @pytest.mark.parametrize(

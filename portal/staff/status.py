@@ -153,6 +153,8 @@ def _ping_result(job_id: str) -> dict:
         job = Job.fetch(job_id, connection=redis_connection())
     except NoSuchJobError:
         return {"state": "missing", "job_id": job_id}
+    except ValueError:  # not an ID RQ accepts (a NUL byte, '²'...): no job of ours has it
+        abort(404)
     except (RedisError, OSError) as error:
         return {"state": "redis-error", "error": _first_line(error)}
     if job.func_name != PING_JOB:
