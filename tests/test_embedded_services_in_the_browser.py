@@ -5,6 +5,7 @@ switches, Test connection in place, and staff authorizing a subscriber row by ro
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import SiteLink
@@ -30,18 +31,96 @@ def test_attach_and_switch_on_the_site_tab(page, admin, subscriber):
     page.get_by_role("button", name="Attach").click()
     card = page.locator(".site-link")
     card.wait_for()
+    expect(page.locator("#embedded-services-panel .panel-message")).to_have_text("“PressWise A” attached to Main store.")
     link = db.session.scalars(db.select(SiteLink)).one()
     assert link.customer_id == "1001" and link.account_id == account.id
 
-    card.get_by_label("Synchronize Orders").check()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    card.get_by_label("Synchronize Status").uncheck()
+    card.get_by_role("button", name="Save").click()
     page.locator(f"#site-link-{link.id} .saved").wait_for()
     db.session.expire_all()
-    assert link.sync_orders is True and link.sync_status is True
+    assert link.sync_status is False and link.sync_orders is False
+    assert dialogs == [], "nothing to confirm while Synchronize Orders stays off"
 
-    page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Detach from this site").click()
     page.locator(".no-links").wait_for()
+    expect(page.locator("#embedded-services-panel .panel-message")).to_have_text("“PressWise A” detached from Main store.")
+    assert dialogs == ["Detach “PressWise A” from Main store?"]
     assert db.session.scalars(db.select(SiteLink)).all() == []
+
+
+def test_a_change_is_saved_only_by_save(page, admin, subscriber):
+    """No autosave: ticking a box sends nothing, even after a refused save; Save sends it all."""
+    embedded_factories.authorize(subscriber)
+    site = factories.site(subscriber, name="Main store")
+    link = embedded_factories.site_link(embedded_factories.account(subscriber, name="PressWise A"), site,
+                                        sync_status=False)
+    db.session.commit()
+    log_in(page, admin)
+    page.goto(f"/embedded-services/sites/{site.id}")
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    card = page.locator(f"#site-link-{link.id}")
+
+    card.get_by_label("PressWise customer ID").fill("12a")
+    card.get_by_role("button", name="Save").click()
+    expect(page.locator(f"#site-link-{link.id} .not-saved")).to_be_visible()
+    expect(page.locator(f"#site-link-{link.id} .error")).to_contain_text("digits only")
+    page.locator(f"#site-link-{link.id}").get_by_label("Synchronize Status").check()
+    page.wait_for_timeout(300)
+    assert len(posts) == 1, "the tick sent nothing"
+    db.session.expire_all()
+    assert (link.customer_id, link.sync_status) == ("1001", False)
+
+    card = page.locator(f"#site-link-{link.id}")
+    card.get_by_label("PressWise customer ID").fill("2002")
+    card.get_by_role("button", name="Save").click()
+    page.locator(f"#site-link-{link.id} .saved").wait_for()
+    db.session.expire_all()
+    assert (link.customer_id, link.sync_status) == ("2002", True)
+
+
+def test_turning_synchronize_orders_on_asks_for_confirmation(page, admin, subscriber):
+    embedded_factories.authorize(subscriber)
+    site = factories.site(subscriber, name="Main store")
+    link = embedded_factories.site_link(embedded_factories.account(subscriber, name="PressWise A"), site)
+    db.session.commit()
+    log_in(page, admin)
+    page.goto(f"/embedded-services/sites/{site.id}")
+    card = page.locator(f"#site-link-{link.id}")
+
+    answers = iter([False, True])
+    dialogs = []
+
+    def answer(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    card.get_by_label("Synchronize Orders").check()
+    card.get_by_role("button", name="Save").click()
+    page.wait_for_timeout(300)
+    assert len(dialogs) == 1 and "duplicated" in dialogs[0]
+    assert dialogs[0].startswith("Turn on Synchronize Orders for “PressWise A” on Main store?")
+    db.session.expire_all()
+    assert link.sync_orders is False, "cancelled: nothing saved"
+    assert card.get_by_label("Synchronize Orders").is_checked(), "the choice stays on screen to reconsider"
+
+    card.get_by_role("button", name="Save").click()
+    page.locator(f"#site-link-{link.id} .saved").wait_for()
+    assert len(dialogs) == 2
+    db.session.expire_all()
+    assert link.sync_orders is True
+
+    # Already on: saving another change asks nothing.
+    page.locator(f"#site-link-{link.id}").get_by_label("PressWise customer ID").fill("3003")
+    page.locator(f"#site-link-{link.id}").get_by_role("button", name="Save").click()
+    expect(page.locator(f"#site-link-{link.id} .saved")).to_be_visible()
+    page.wait_for_timeout(200)
+    db.session.expire_all()
+    assert link.customer_id == "3003" and len(dialogs) == 2
 
 
 def test_test_connection_answers_in_place(page, admin, subscriber, presswise):

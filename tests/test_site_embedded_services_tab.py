@@ -173,3 +173,82 @@ def test_health_is_shown_for_each_attached_account(tab):
     assert card.select_one(".health-paused") is not None
     assert "wrong password" in card.select_one(".account-paused").get_text()
     assert card.select_one(".account-paused button.resume") is not None
+
+
+def test_the_link_card_saves_only_with_its_save_button(tab):
+    """One model: changes stay on screen until Save (no autosave on change)."""
+    link = embedded_factories.site_link(tab["account"], tab["site"])
+    db.session.commit()
+    form = soup(tab["client"].get(tab["url"])).select_one(f"#site-link-{link.id} form.site-link-form")
+    assert "change" not in form.get("hx-trigger", ""), "no request on every change"
+    assert form["hx-post"].endswith(f"/links/{link.id}") and form["hx-target"] == f"#site-link-{link.id}"
+    assert form.select_one("button.save[type=submit]").get_text(strip=True) == "Save"
+
+
+def test_turning_synchronize_orders_on_asks_first(tab):
+    """The question is asked (client-side) only when the saved link has Synchronize Orders off."""
+    link = embedded_factories.site_link(tab["account"], tab["site"], sync_orders=False)
+    db.session.commit()
+    form = soup(tab["client"].get(tab["url"])).select_one(f"#site-link-{link.id} form.site-link-form")
+    assert form["data-sync-orders-saved"] == "off"
+    assert "duplicated" in form["data-confirm-sync-orders"]
+    assert "Main store" in form["data-confirm-sync-orders"] and "PressWise A" in form["data-confirm-sync-orders"]
+    assert "confirmSyncOrders" in form["hx-on:htmx:confirm"]
+
+    response = tab["client"].htmx("post", f"{tab['url']}/links/{link.id}",
+                                  data={"customer_id": "1001", "active": "y", "sync_orders": "y", "sync_status": "y"})
+    form = soup(response).select_one("form.site-link-form")
+    assert form["data-sync-orders-saved"] == "on", "once on, saving other changes asks nothing"
+
+
+def test_an_invalid_save_says_nothing_was_saved_and_keeps_what_was_typed(tab):
+    link = embedded_factories.site_link(tab["account"], tab["site"], sync_status=False)
+    db.session.commit()
+    response = tab["client"].htmx("post", f"{tab['url']}/links/{link.id}",
+                                  data={"customer_id": "12a", "active": "y", "sync_status": "y"})
+    assert response.status_code == 422
+    card = soup(response).select_one(f"#site-link-{link.id}")
+    assert "Not saved" in card.select_one(".not-saved").get_text()
+    assert card.select_one(".saved") is None
+    assert card.select_one(f"#customer-id-link-{link.id}")["value"] == "12a"
+    assert card.select_one(f"#sync-status-link-{link.id}").has_attr("checked"), "the ticked box stays as typed"
+    db.session.expire_all()
+    assert (link.customer_id, link.sync_status) == ("1001", False)
+
+
+def test_the_link_card_reuses_the_health_facts(tab):
+    account = tab["account"]
+    link = embedded_factories.site_link(account, tab["site"])
+    account.pause("PressWise refused the credentials: wrong password")
+    db.session.commit()
+    card = soup(tab["client"].get(tab["url"])).select_one(f"#site-link-{link.id}")
+    facts = card.select_one("dl.facts.health")
+    assert facts.select_one(".last-success").get_text(strip=True) == "Never"
+    # The heading has the badge and the banner has the pause (with Resume): not repeated in the facts.
+    assert facts.select_one(".badge") is None and facts.select_one(".paused-reason") is None
+    assert len(card.select(".health-paused")) == 1
+
+
+def test_attach_and_detach_say_what_happened_in_the_panel(tab):
+    response = tab["client"].htmx("post", f"{tab['url']}/attach",
+                                  data={"account_id": tab["account"].id, "customer_id": "1001"})
+    message = soup(response).select_one("#embedded-services-panel .panel-message")
+    assert message is not None and message.get_text() == "“PressWise A” attached to Main store."
+    assert message["role"] == "status"
+
+    link = db.session.scalars(select(SiteLink)).one()
+    response = tab["client"].htmx("post", f"{tab['url']}/links/{link.id}/detach")
+    message = soup(response).select_one("#embedded-services-panel .panel-message")
+    assert message is not None and message.get_text() == "“PressWise A” detached from Main store."
+    assert soup(tab["client"].get(tab["url"])).select_one(".panel-message") is None, "said once, not kept"
+
+
+def test_each_link_cards_customer_id_label_points_at_its_own_input(tab, subscriber):
+    second = embedded_factories.account(subscriber, name="PressWise B")
+    links = [embedded_factories.site_link(account, tab["site"]) for account in (tab["account"], second)]
+    db.session.commit()
+    page = soup(tab["client"].get(tab["url"]))
+    for link in links:
+        label = page.select_one(f"#site-link-{link.id} label[for^=customer-id]")
+        assert label is not None and label["for"] == f"customer-id-link-{link.id}"
+        assert page.select_one(f"#{label['for']}")["name"] == "customer_id"

@@ -129,3 +129,9 @@ class SiteLinkForm(_CustomerIdForm):
     active = BooleanField("Active", validators=[Optional()])
     sync_orders = BooleanField("Synchronize Orders", validators=[Optional()])
     sync_status = BooleanField("Synchronize Status", validators=[Optional()])
+
+    def __init__(self, *args, link_id: int, **kwargs):
+        """``link_id`` makes the element IDs unique on a tab with several links (and labels point at them)."""
+        super().__init__(*args, **kwargs)
+        for field in (self.customer_id, self.active, self.sync_orders, self.sync_status):
+            field.id = field.label.field_id = f"{field.name.replace('_', '-')}-link-{link_id}"

@@ -22,7 +22,7 @@ from portal.templating import is_htmx_request
 
 
 def _panel_context(site, attach_form: AttachForm | None = None, attach_account_id: int | None = None,
-                   link_forms: dict | None = None):
+                   link_forms: dict | None = None, message: str | None = None):
     accounts = db.session.scalars(
         accounts_query().order_by(EmbeddedServicesAccount.name, EmbeddedServicesAccount.id)
     ).all()
@@ -35,7 +35,7 @@ def _panel_context(site, attach_form: AttachForm | None = None, attach_account_i
     linked_ids = {link.account_id for link in links}
     link_forms = dict(link_forms or {})
     for link in links:
-        link_forms.setdefault(link.id, SiteLinkForm(obj=link, formdata=None))
+        link_forms.setdefault(link.id, SiteLinkForm(obj=link, formdata=None, link_id=link.id))
     return {
         "site": site,
         "links": links,
@@ -44,6 +44,7 @@ def _panel_context(site, attach_form: AttachForm | None = None, attach_account_i
         "attach_form": attach_form,
         "attach_account_id": attach_account_id,
         "has_accounts": bool(accounts),
+        "message": message,
     }
 
 
@@ -92,10 +93,13 @@ def attach(site_id: int):
 
 @bp.route("/sites/<id:site_id>/links/<id:link_id>", methods=["POST"])
 def update_link(site_id: int, link_id: int):
-    """Save the customer ID, active flag and sync switches of one account on this site."""
+    """Save the customer ID, active flag and sync switches of one account on this site (the card's Save).
+
+    HTMX gets the card back with "Saved." or its field errors; nothing is saved on a mere change.
+    """
     site = get_site_or_404(site_id)
     link = get_site_link_or_404(site, link_id)
-    form = SiteLinkForm()
+    form = SiteLinkForm(link_id=link.id)
     if not form.validate_on_submit():
         if is_htmx_request():
             return render_template("accounts/_site_link.html", site=site, link=link, form=form), 422
@@ -106,7 +110,7 @@ def update_link(site_id: int, link_id: int):
     link.sync_status = bool(form.sync_status.data)
     db.session.commit()
     if is_htmx_request():
-        saved = SiteLinkForm(obj=link, formdata=None)
+        saved = SiteLinkForm(obj=link, formdata=None, link_id=link.id)
         return render_template("accounts/_site_link.html", site=site, link=link, form=saved, saved=True)
     flash(f"Settings of “{link.account.name}” on {site.name} saved.", "success")
     return redirect(url_for("accounts.site_tab", site_id=site.id))
@@ -131,7 +135,7 @@ def resume_link_account(site_id: int, link_id: int):
     link.account.resume()
     db.session.commit()
     if is_htmx_request():
-        form = SiteLinkForm(obj=link, formdata=None)
+        form = SiteLinkForm(obj=link, formdata=None, link_id=link.id)
         return render_template("accounts/_site_link.html", site=site, link=link, form=form)
     flash(f"“{link.account.name}” resumed.", "success")
     return redirect(url_for("accounts.site_tab", site_id=site.id))
@@ -139,7 +143,7 @@ def resume_link_account(site_id: int, link_id: int):
 
 def _done(site, message: str):
     if is_htmx_request():
-        return _render_panel(site, status=200)
+        return _render_panel(site, status=200, message=message)
     flash(message, "success")
     return redirect(url_for("accounts.site_tab", site_id=site.id))
 
