@@ -102,8 +102,9 @@ def test_an_account_a_site_uses_cannot_be_deleted(authorized, subscriber):
     db.session.commit()
     assert account.is_in_use()
     response = authorized.htmx("post", f"/embedded-services/{account.id}/delete")
-    assert response.status_code == 409
-    assert "cannot be deleted" in soup(response).select_one("#account-status").get_text()
+    assert response.status_code == 409, "a stale page or a crafted POST is still refused"
+    message = soup(response).select_one("#account-status .flash-error").get_text()
+    assert "cannot be deleted. Used by 1 site: detach it first." in message
     response = authorized.post(f"/embedded-services/{account.id}/delete")
     assert response.status_code == 302
     assert db.session.get(EmbeddedServicesAccount, account.id) is not None
@@ -117,3 +118,52 @@ def test_detail_page_shows_settings_but_never_secrets(authorized, subscriber):
     assert "printco" in settings and "Stored encrypted, not shown" in settings
     assert embedded_factories.PASSWORD not in str(page) and embedded_factories.AUTHORIZATION_CODE not in str(page)
     assert page.select_one("form[hx-post$='/test']")["hx-target"] == "#connection-result"
+
+
+def test_deactivate_asks_first_with_javascript_and_without(authorized, subscriber):
+    account = embedded_factories.account(subscriber, name="Production")
+    for name in ("North store", "South store"):
+        embedded_factories.site_link(account, factories.site(subscriber, name=name))
+    db.session.commit()
+
+    button = soup(authorized.get(f"/embedded-services/{account.id}")).select_one("#account-status a.deactivate")
+    assert button["hx-post"] == f"/embedded-services/{account.id}/deactivate"
+    assert button["hx-confirm"].startswith("Deactivate “Production”? The 2 sites using it stop sending orders")
+    assert button["href"] == f"/embedded-services/{account.id}/deactivate", "without JavaScript: a confirmation page"
+
+    confirm = authorized.get(button["href"])
+    assert confirm.status_code == 200
+    page = soup(confirm)
+    assert "The 2 sites using it stop" in page.select_one(".confirmation").get_text()
+    assert page.select_one("form button.deactivate") is not None
+    db.session.expire_all()
+    assert account.active is True, "GET only asks"
+
+    response = authorized.post(page.select_one("button.deactivate").find_parent("form")["action"])
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert account.active is False
+    assert "already inactive" in soup(authorized.get(button["href"])).get_text()
+
+
+def test_delete_is_offered_only_when_nothing_uses_the_account(authorized, subscriber):
+    account = embedded_factories.account(subscriber)
+    links = [embedded_factories.site_link(account, factories.site(subscriber)) for _ in range(2)]
+    db.session.commit()
+    status = soup(authorized.get(f"/embedded-services/{account.id}")).select_one("#account-status")
+    delete = status.select_one("button.delete")
+    assert delete.has_attr("disabled") and delete.find_parent("form") is None
+    assert status.select_one(".delete-blocked").get_text() == "Used by 2 sites: detach it first."
+    assert delete["aria-describedby"] == "delete-blocked"
+
+    db.session.delete(links[0])
+    db.session.commit()
+    status = soup(authorized.get(f"/embedded-services/{account.id}")).select_one("#account-status")
+    assert status.select_one(".delete-blocked").get_text() == "Used by 1 site: detach it first."
+
+    db.session.delete(links[1])
+    db.session.commit()
+    status = soup(authorized.get(f"/embedded-services/{account.id}")).select_one("#account-status")
+    delete = status.select_one("button.delete")
+    assert not delete.has_attr("disabled") and status.select_one(".delete-blocked") is None
+    assert delete.find_parent("form")["hx-confirm"].startswith("Delete “")

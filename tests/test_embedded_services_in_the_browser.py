@@ -158,3 +158,56 @@ def test_staff_authorize_and_withdraw_rows(page, subscriber, staff_user):
     assert messages and messages[0].startswith("Withdraw Embedded Services from Acme Print?")
     db.session.expire_all()
     assert not subscriber.embedded_services_authorized
+
+
+def test_after_fixing_the_credentials_a_good_test_offers_resume(page, admin, subscriber, presswise):
+    embedded_factories.authorize(subscriber)
+    account = embedded_factories.account(
+        subscriber, name="Emulator", url=presswise.url, username=presswise.account.username,
+        password="wrong-password", authorization_code=presswise.account.authorization_code)
+    account.pause("PressWise refused the credentials: wrong password")
+    account.password = presswise.account.password
+    db.session.commit()
+    log_in(page, admin)
+    page.goto(f"/embedded-services/{account.id}")
+
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.locator("#connection-result .connection-result")).to_contain_text("Connection OK")
+    expect(page.locator("#connection-result .still-paused")).to_contain_text("still paused")
+    page.locator("#connection-result").get_by_role("button", name="Resume now").click()
+    expect(page.locator("#account-status .flash-success")).to_have_text("Account “Emulator” resumed.")
+    expect(page.locator("#connection-result")).to_be_empty()
+    assert page.locator("#account-status .paused-reason").count() == 0
+    db.session.expire_all()
+    assert not account.is_paused
+
+
+def test_deactivate_asks_before_stopping_every_site(page, admin, subscriber):
+    embedded_factories.authorize(subscriber)
+    account = embedded_factories.account(subscriber, name="Production")
+    embedded_factories.site_link(account, factories.site(subscriber, name="Main store"))
+    db.session.commit()
+    log_in(page, admin)
+    page.goto(f"/embedded-services/{account.id}")
+
+    answers = iter([False, True])
+    dialogs = []
+
+    def answer(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.locator("#account-status").get_by_role("link", name="Deactivate").click()
+    page.wait_for_timeout(300)
+    assert dialogs == ["Deactivate “Production”? The one site using it stops sending orders to PressWise and "
+                       "synchronizing at once. Its settings and history stay; Reactivate uses it again."]
+    assert page.url.endswith(f"/embedded-services/{account.id}"), "cancelled: still on the account"
+    db.session.expire_all()
+    assert account.active is True
+
+    page.locator("#account-status").get_by_role("link", name="Deactivate").click()
+    expect(page.locator("#account-status .flash-success")).to_have_text("Account “Production” deactivated.")
+    db.session.expire_all()
+    assert account.active is False
+    expect(page.locator("#account-status button.delete")).to_be_disabled()

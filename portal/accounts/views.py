@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -91,7 +91,12 @@ def edit(account_id: int):
         else:
             _apply(form, account)
             if _committed_unless_name_taken(form):
-                flash(f"Account “{account.name}” saved.", "success")
+                if account.is_paused:
+                    # New secrets do not lift a pause by themselves: resuming starts pushes again.
+                    flash(f"Account “{account.name}” saved. It is still paused: test the connection, "
+                          "then press Resume.", "warning")
+                else:
+                    flash(f"Account “{account.name}” saved.", "success")
                 return redirect(url_for("accounts.detail", account_id=account.id))
     status = 422 if form.errors else 200
     return render_template("accounts/form.html", form=form, account=account), status
@@ -135,10 +140,15 @@ def _apply(form: AccountForm, account: EmbeddedServicesAccount) -> None:
         account.authorization_code = form.authorization_code.data
 
 
-@bp.route("/<id:account_id>/deactivate", methods=["POST"])
+@bp.route("/<id:account_id>/deactivate", methods=["GET", "POST"])
 def deactivate(account_id: int):
-    """Stop using the account everywhere, keeping its settings and history."""
+    """Stop using the account on every site at once, keeping its settings and history.
+
+    GET asks for confirmation (the button's ``hx-confirm`` asks when JavaScript is on).
+    """
     account = get_account_or_404(account_id)
+    if request.method == "GET":
+        return render_template("accounts/deactivate_confirm.html", account=account)
     account.active = False
     db.session.commit()
     return _after_state_change(account, f"Account “{account.name}” deactivated.")
@@ -159,12 +169,14 @@ def resume(account_id: int):
     account = get_account_or_404(account_id)
     account.resume()
     db.session.commit()
-    return _after_state_change(account, f"Account “{account.name}” resumed.")
+    return _after_state_change(account, f"Account “{account.name}” resumed.", clear_connection_result=True)
 
 
-def _after_state_change(account: EmbeddedServicesAccount, message: str):
+def _after_state_change(account: EmbeddedServicesAccount, message: str, *, clear_connection_result: bool = False):
     if is_htmx_request():
-        return render_template("accounts/_status_panel.html", account=account, message=message)
+        # A Test connection result that offered Resume (or said "paused") is stale once resumed.
+        return render_template("accounts/_status_panel.html", account=account, message=message,
+                               clear_connection_result=clear_connection_result)
     flash(message, "success")
     return redirect(url_for("accounts.detail", account_id=account.id))
 
@@ -173,8 +185,10 @@ def _after_state_change(account: EmbeddedServicesAccount, message: str):
 def delete(account_id: int):
     """Delete an account nothing uses; one in use can only be deactivated."""
     account = get_account_or_404(account_id)
-    if account.is_in_use():
-        message = f"“{account.name}” is used by a site or an order, so it cannot be deleted. Deactivate it instead."
+    reason = account.why_not_deletable()
+    if reason is not None:
+        # The page shows Delete disabled with the reason; this answers a stale page or a crafted POST.
+        message = f"“{account.name}” cannot be deleted. {reason} Or deactivate it instead."
         if is_htmx_request():
             return render_template("accounts/_status_panel.html", account=account, message=message, error=True), 409
         flash(message, "error")
@@ -190,13 +204,23 @@ def delete(account_id: int):
 
 @bp.route("/<id:account_id>/test", methods=["POST"])
 def test_connection(account_id: int):
-    """Test connection: an authenticated call to the partner; OK, wrong credentials or unreachable."""
+    """Test connection: an authenticated call to the partner; OK, wrong credentials or unreachable.
+
+    A successful test does not lift a pause by itself: resuming starts pushes again (every
+    order held back meanwhile goes out), so a person decides, with the Resume button the
+    answer offers ("Connection OK. The account is still paused: Resume now").
+    """
     account = get_account_or_404(account_id)
     outcome = check_connection(account)
     db.session.commit()
+    still_paused = outcome.ok and account.is_paused
     if is_htmx_request():
-        return render_template("accounts/_connection_result.html", account=account, outcome=outcome)
-    flash(f"{outcome.outcome.label}: {outcome.message}", "success" if outcome.ok else "error")
+        return render_template("accounts/_connection_result.html", account=account, outcome=outcome,
+                               still_paused=still_paused)
+    message = f"{outcome.outcome.label}: {outcome.message}"
+    if still_paused:
+        message += " The account is still paused: press Resume to send with it again."
+    flash(message, "success" if outcome.ok else "error")
     return redirect(url_for("accounts.detail", account_id=account.id))
 
 

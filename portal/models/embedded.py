@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import crypto
 from portal.domain.account_health import CallOutcome, Health, health_of, truncate
 from portal.extensions import db
 from portal.models.types import UTCDateTime, utcnow
+from portal.partners import PARTNER_NAMES
 from portal.partners.base import AccountSettings
 
-PARTNER_CHOICES = {"presswise": "PressWise"}
 INITIAL_STATUS_CHOICES = ("New",)
 
 
@@ -92,16 +92,24 @@ class EmbeddedServicesAccount(db.Model):
 
     @property
     def partner_name(self) -> str:
-        return PARTNER_CHOICES.get(self.partner, self.partner)
+        return PARTNER_NAMES.get(self.partner, self.partner)
 
-    def is_in_use(self) -> bool:
-        """True while anything refers to the account, which then may be deactivated but not deleted.
+    def sites_using(self) -> int:
+        """How many sites the account is attached to (counted in the database, not from a loaded list)."""
+        return db.session.scalar(select(func.count()).select_from(SiteLink).where(SiteLink.account_id == self.id))
+
+    def why_not_deletable(self) -> str | None:
+        """Why the account cannot be deleted (None: it can); one in use may only be deactivated.
 
         Today that is a site link; the order-integration issue adds orders here.
         """
-        return bool(
-            db.session.execute(select(SiteLink.id).where(SiteLink.account_id == self.id).limit(1)).first()
-        )
+        sites = self.sites_using()
+        if sites:
+            return f"Used by {sites} site{'' if sites == 1 else 's'}: detach it first."
+        return None
+
+    def is_in_use(self) -> bool:
+        return self.why_not_deletable() is not None
 
     # --- health -------------------------------------------------------------------
 
