@@ -107,3 +107,10 @@ def test_staff_land_on_staff_pages_and_admins_do_not(staff_client):
 def test_admins_get_404_on_staff_pages(logged_in):
     assert logged_in.get("/staff/").status_code == 404
     assert logged_in.get("/staff/status").status_code == 404
+
+
+@pytest.mark.parametrize("email", ["admin@acme.example\x00", "ad\x00min@acme.example", "\x00", "²@acme.example"])
+def test_control_characters_in_the_email_are_not_a_server_error(client, admin, email):
+    """PostgreSQL refuses NUL in a query parameter; the form drops control characters first."""
+    response = client.post("/auth/login", data={"email": email, "password": "correct horse battery staple"})
+    assert response.status_code in (200, 302)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
 
+from portal.auth import throttling
 from portal.auth.forms import LoginForm
 from portal.extensions import db
 from portal.models import AdminUser
@@ -29,19 +33,44 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
+@lru_cache(maxsize=1)
+def _unknown_user_hash() -> str:
+    """A hash made exactly like stored ones (same method, same cost), for passwords typed with an unknown e-mail."""
+    stand_in = AdminUser()  # never added to the session
+    stand_in.set_password(secrets.token_urlsafe(16))
+    return stand_in.password_hash
+
+
+def _password_matches(user: AdminUser | None, password: str) -> bool:
+    """Hash the password in every case: an unknown e-mail answering faster would tell it is unknown."""
+    if user is None:
+        check_password_hash(_unknown_user_hash(), password)
+        return False
+    return user.check_password(password) and user.active
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Show the sign-in form and sign a user in."""
+    """Show the sign-in form and sign a user in; too many failed sign-ins wait (HTTP 429)."""
     if current_user.is_authenticated:
         return redirect(url_for("index"))
     form = LoginForm()
     if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        # Behind a reverse proxy this is the proxy unless ProxyFix is configured for it.
+        address = request.remote_addr or "unknown"
+        wait = throttling.seconds_until_allowed(email, address)
+        if wait:
+            message = throttling.too_many_message(wait)
+            return render_template("auth/login.html", form=form, throttled=message), 429, {"Retry-After": str(wait)}
         user = db.session.execute(
-            select(AdminUser).where(func.lower(AdminUser.email) == form.email.data.strip().lower())
+            select(AdminUser).where(func.lower(AdminUser.email) == email)
         ).scalar_one_or_none()
-        if user is None or not user.check_password(form.password.data) or not user.active:
+        if not _password_matches(user, form.password.data):
+            throttling.record_failure(email, address)
             form.password.errors.append("Wrong e-mail or password.")
         else:
+            throttling.clear_email(email)
             login_user(user, remember=form.remember.data)
             user.last_login_at = utcnow()
             db.session.commit()
