@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.models import EmbeddedServicesAccount
 from tests import embedded_factories, factories
 from tests.conftest import soup
+from tests.test_sites_pages import counting_queries
 
 
 @pytest.fixture
@@ -167,3 +168,21 @@ def test_delete_is_offered_only_when_nothing_uses_the_account(authorized, subscr
     delete = status.select_one("button.delete")
     assert not delete.has_attr("disabled") and status.select_one(".delete-blocked") is None
     assert delete.find_parent("form")["hx-confirm"].startswith("Delete “")
+
+
+def test_account_page_queries_do_not_grow_with_its_sites(authorized, subscriber):
+    account = embedded_factories.account(subscriber)
+    embedded_factories.site_link(account, factories.site(subscriber, name="Site 0"))
+    db.session.commit()
+    with counting_queries() as one_site:
+        assert authorized.get(f"/embedded-services/{account.id}").status_code == 200
+
+    for n in range(1, 6):
+        embedded_factories.site_link(account, factories.site(subscriber, name=f"Site {n}"))
+    db.session.commit()
+    db.session.expire_all()
+    with counting_queries() as six_sites:
+        page = soup(authorized.get(f"/embedded-services/{account.id}"))
+
+    assert [a.get_text() for a in page.select("table.site-links td a")] == [f"Site {n}" for n in range(6)]
+    assert len(six_sites) == len(one_site), "each link's site is not loaded on its own"

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import EmbeddedServicesAuthorizationEvent
 from tests import embedded_factories, factories
 from tests.conftest import soup
+from tests.test_sites_pages import counting_queries
 
 
 def _row(response, subscriber):
@@ -149,3 +150,38 @@ def test_staff_never_see_embedded_services_pages(staff_client, subscriber):
     embedded_factories.authorize(subscriber)
     db.session.commit()
     assert staff_client.get("/embedded-services/").status_code == 404
+
+
+def test_subscribers_list_queries_do_not_grow_with_subscribers_sites_or_events(staff_client, staff_user, subscriber):
+    def busy_subscriber(name, sites, rounds):
+        s = factories.subscriber(name=name)
+        for n in range(sites):
+            factories.site(s, name=f"{name} site {n}")
+        for _ in range(rounds):
+            s.authorize_embedded_services(by=staff_user)
+            s.withdraw_embedded_services(by=staff_user)
+        return s
+
+    busy_subscriber("Alpha Print", sites=1, rounds=1)
+    db.session.commit()
+    with counting_queries() as few:
+        assert staff_client.get("/staff/").status_code == 200
+
+    busy_subscriber("Beta Print", sites=4, rounds=3)
+    gamma = busy_subscriber("Gamma Print", sites=2, rounds=2)
+    gamma.authorize_embedded_services(by=None)
+    db.session.commit()
+    db.session.expire_all()
+    with counting_queries() as many:
+        page = soup(staff_client.get("/staff/"))
+
+    rows = {row.select_one(".name").get_text(): row for row in page.select("tr.subscriber-row")}
+    assert [rows[name].select_one(".site-count").get_text() for name in ("Acme Print", "Alpha Print", "Beta Print",
+                                                                          "Gamma Print")] == ["0", "1", "4", "2"]
+    assert "Withdrawn" in rows["Beta Print"].select_one(".authorization").get_text()
+    assert "Sam Staff" in rows["Beta Print"].select_one(".who-when").get_text()
+    assert "Authorized" in rows["Gamma Print"].select_one(".authorization").get_text(), "the latest event counts"
+    assert "unknown" in rows["Gamma Print"].select_one(".who-when").get_text()
+    assert "Not authorized" in rows["Acme Print"].select_one(".authorization").get_text()
+    assert len(many) == len(few)
+    assert not any("site.domain" in statement for statement in many), "sites are counted, not loaded"

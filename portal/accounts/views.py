@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -77,7 +78,11 @@ def create():
 def detail(account_id: int):
     """One account: its settings (never the secrets), health, sites, and Test connection."""
     account = get_account_or_404(account_id)
-    return render_template("accounts/detail.html", account=account)
+    links = db.session.scalars(
+        select(SiteLink).where(SiteLink.account_id == account.id)
+        .options(selectinload(SiteLink.site)).order_by(SiteLink.id)
+    ).all()
+    return render_template("accounts/detail.html", account=account, links=links)
 
 
 @bp.route("/<id:account_id>/edit", methods=["GET", "POST"])

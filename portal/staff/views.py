@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
-from portal.models import EmbeddedServicesAuthorizationEvent, Subscriber
+from portal.models import EmbeddedServicesAuthorizationEvent, Site, Subscriber
 from portal.templating import is_htmx_request
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -19,15 +19,38 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @bp.route("/")
 def subscribers():
     """List every subscriber with its Embedded Services authorization (who and when)."""
-    rows = db.session.execute(
-        select(Subscriber)
-        .options(
-            selectinload(Subscriber.sites),
-            selectinload(Subscriber.authorization_events).selectinload(EmbeddedServicesAuthorizationEvent.actor),
+    return render_template("staff/subscribers.html", rows=_subscriber_rows())
+
+
+def _subscriber_rows(*where) -> list[tuple[Subscriber, int, EmbeddedServicesAuthorizationEvent | None]]:
+    """Each subscriber with its number of sites and its latest authorization event.
+
+    A grouped count and the latest event's id per subscriber, so the list costs the same few
+    queries however many sites and events there are (not every site and event of every row).
+    """
+    site_counts = (
+        select(Site.subscriber_id, func.count(Site.id).label("sites"))
+        .group_by(Site.subscriber_id)
+        .subquery()
+    )
+    latest_events = (
+        select(
+            EmbeddedServicesAuthorizationEvent.subscriber_id,
+            func.max(EmbeddedServicesAuthorizationEvent.id).label("event_id"),
         )
+        .group_by(EmbeddedServicesAuthorizationEvent.subscriber_id)
+        .subquery()
+    )
+    query = (
+        select(Subscriber, func.coalesce(site_counts.c.sites, 0), EmbeddedServicesAuthorizationEvent)
+        .outerjoin(site_counts, site_counts.c.subscriber_id == Subscriber.id)
+        .outerjoin(latest_events, latest_events.c.subscriber_id == Subscriber.id)
+        .outerjoin(EmbeddedServicesAuthorizationEvent, EmbeddedServicesAuthorizationEvent.id == latest_events.c.event_id)
+        .options(selectinload(EmbeddedServicesAuthorizationEvent.actor))
+        .where(*where)
         .order_by(Subscriber.name, Subscriber.id)
-    ).scalars().all()
-    return render_template("staff/subscribers.html", subscribers=rows)
+    )
+    return [tuple(row) for row in db.session.execute(query)]
 
 
 def _get_subscriber_or_404(subscriber_id: int) -> Subscriber:
@@ -59,7 +82,8 @@ def withdraw_embedded_services(subscriber_id: int):
 
 def _after_change(subscriber: Subscriber, message: str):
     if is_htmx_request():
-        return render_template("staff/_subscriber_row.html", s=subscriber, message=message)
+        [(s, site_count, event)] = _subscriber_rows(Subscriber.id == subscriber.id)
+        return render_template("staff/_subscriber_row.html", s=s, site_count=site_count, event=event, message=message)
     flash(message, "success")
     return redirect(url_for("staff.subscribers"))
 
