@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from cryptography.fernet import Fernet
+from flask import g
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
@@ -83,6 +84,17 @@ def app(migrated_database):
         db.session.remove()
         _empty_all_tables()
         db.engine.dispose()
+        _forget_failed_sign_ins()
+
+
+def _forget_failed_sign_ins() -> None:
+    """Every test signs in from 127.0.0.1: without this the per-address limit would trip mid-suite."""
+    from portal.auth.throttling import KEY_PREFIX
+    from portal.queue import redis_connection
+
+    connection = redis_connection()
+    for key in connection.scan_iter(f"{KEY_PREFIX}:*"):
+        connection.delete(key)
 
 
 def _empty_all_tables() -> None:
@@ -100,6 +112,10 @@ class PortalClient(FlaskClient):
     """A test client that sends a valid CSRF token with every POST unless told not to."""
 
     def open(self, *args, csrf: bool = True, **kwargs):
+        # The app fixture keeps one app context for the whole test and requests reuse it, so
+        # Flask-Login's per-request cache of the user (g._login_user) would let a second client
+        # act as the first one. Each request must load its own user from its own session.
+        g.pop("_login_user", None)
         method = (kwargs.get("method") or "GET").upper()
         if csrf and method in {"POST", "PUT", "PATCH", "DELETE"}:
             token = self.csrf_token()

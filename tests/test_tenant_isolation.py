@@ -85,3 +85,14 @@ def test_ids_beyond_the_primary_key_range_are_404_not_a_database_error(app, logg
         )
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             assert logged_in.open(url, method=method).status_code == 404, (method, url)
+
+
+def test_two_admins_signed_in_side_by_side_each_see_only_their_tenant(app, logged_in, other_tenant):
+    """Also guards the test client: requests share the test's app context, and a cached user
+    would let the second client silently act as the first."""
+    rival = app.test_client()
+    rival.login(other_tenant["admin"])
+    assert logged_in.get(f"/orders/{other_tenant['order'].id}").status_code == 404
+    assert rival.get(f"/orders/{other_tenant['order'].id}").status_code == 200
+    assert "Rival Print" in soup(rival.get("/orders/")).select_one(".who").text
+    assert "Acme Print" in soup(logged_in.get("/orders/")).select_one(".who").text
