@@ -75,6 +75,13 @@ def _positive_int(name: str, default: str) -> int:
     return int(raw)
 
 
+def _non_negative_int(name: str, default: str) -> int:
+    raw = _env(name, default)
+    if not raw.isascii() or not raw.isdecimal():
+        raise ConfigurationError(f"{name} must be a whole number of at least 0, not {raw!r}")
+    return int(raw)
+
+
 def _positive_float(name: str, default: str) -> float:
     raw = _env(name, default)
     try:
@@ -145,6 +152,8 @@ def load_settings(overrides: dict | None = None) -> dict:
         # Dev/demo only: the emulator the demo account points at.
         "PRESSWISE_EMULATOR_URL": _env("PRESSWISE_EMULATOR_URL", "http://127.0.0.1:8765/r/wsdl-order2.php"),
         "ORDERS_PER_PAGE": _positive_int("ORDERS_PER_PAGE", "50"),
+        # Reverse proxies in front of gunicorn whose X-Forwarded-* headers are trusted (wsgi.py).
+        "TRUSTED_PROXY_HOPS": _non_negative_int("TRUSTED_PROXY_HOPS", "0"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -109,3 +109,31 @@ def test_dotenv_is_read_by_every_process_but_the_environment_wins(monkeypatch, t
         os.environ.pop("ORDERS_PER_PAGE", None)  # load_dotenv wrote it into os.environ
     assert settings["ORDERS_PER_PAGE"] == 7
     assert settings["RQ_QUEUE"] == "from-environment"
+
+
+def test_wsgi_trusts_forwarded_headers_only_when_told(monkeypatch):
+    import importlib
+
+    import wsgi
+
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "0")
+    plain = importlib.reload(wsgi).app
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
+    proxied = importlib.reload(wsgi).app
+
+    def client_address(app):
+        seen = {}
+
+        @app.get("/__address")
+        def address():
+            from flask import request
+
+            seen["addr"], seen["scheme"] = request.remote_addr, request.scheme
+            return ""
+
+        app.test_client().get("/__address", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
+                              environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        return seen
+
+    assert client_address(plain) == {"addr": "10.0.0.2", "scheme": "http"}
+    assert client_address(proxied) == {"addr": "203.0.113.9", "scheme": "https"}
