@@ -114,3 +114,36 @@ def test_control_characters_in_the_email_are_not_a_server_error(client, admin, e
     """PostgreSQL refuses NUL in a query parameter; the form drops control characters first."""
     response = client.post("/auth/login", data={"email": email, "password": "correct horse battery staple"})
     assert response.status_code in (200, 302)
+
+
+def _next_of(response):
+    from urllib.parse import parse_qs
+
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/auth/login"
+    return parse_qs(location.query).get("next", [None])[0]
+
+
+def test_a_post_after_the_session_ended_comes_back_to_the_page_it_was_sent_from(client, admin):
+    """``next`` is for a GET after sign-in: the POST-only action itself would answer 405."""
+    response = client.post("/orders/5/items/10/approval", data={"decision": "approve"},
+                           headers={"Referer": "http://portal.test/orders/5?tab=items"})
+
+    assert _next_of(response) == "/orders/5?tab=items"
+    signed_in = client.post(response.headers["Location"], data={"email": admin.email,
+                                                                "password": "correct horse battery staple"})
+    assert signed_in.headers["Location"] == "/orders/5?tab=items"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Referer": "https://evil.example/orders/5"}, {"Referer": "not a url"},
+                                     {"Referer": "http://portal.test//evil.example/"}])
+def test_a_post_without_a_same_site_referer_gets_no_next(client, headers):
+    response = client.post("/orders/5/items/10/approval", data={"decision": "approve"}, headers=headers)
+
+    assert _next_of(response) is None
+
+
+def test_a_get_still_comes_back_to_itself(client):
+    response = client.get("/orders/?page=2", headers={"Referer": "http://portal.test/sites/"})
+
+    assert _next_of(response) == "/orders/?page=2"

@@ -1,4 +1,4 @@
-"""Flask-Login user loading."""
+"""Flask-Login wiring: loading the signed-in user, and what a visitor without one gets."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ def register_user_loader(login_manager) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+
+    from portal.auth.unauthorized import answer_unauthorized
+
+    login_manager.unauthorized_handler(answer_unauthorized)
 
     @login_manager.user_loader
     def load_user(user_id: str):

@@ -1,0 +1,59 @@
+"""What a visitor without a session gets: the sign-in page, and a way back to where they were."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from flask import current_app, flash, redirect, request, url_for
+
+
+def _path_and_query(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _is_htmx_swap() -> bool:
+    """An HTMX request whose answer is swapped into the page; a history restore shows whole pages."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+def _same_site_referrer() -> str | None:
+    referrer = request.referrer
+    if not referrer or urlsplit(referrer).netloc != request.host:
+        return None
+    return _path_and_query(referrer)
+
+
+def page_to_return_to() -> str | None:
+    """The page to open after signing in, if there is a safe one.
+
+    Only a GET can be repeated by the browser after sign-in: the URL of a POST-only action
+    (approve an item) would answer 405, so a POST returns to the page the form was on (its
+    same-site Referer). An HTMX request returns to the page in the address bar (HX-Current-URL),
+    not to the fragment URL it asked for.
+    """
+    from portal.auth.views import safe_next_url
+
+    if _is_htmx_swap():
+        candidate = _path_and_query(request.headers.get("HX-Current-URL", "")) or _same_site_referrer()
+    elif request.method == "GET":
+        candidate = request.full_path if request.query_string else request.path
+    else:
+        candidate = _same_site_referrer()
+    return safe_next_url(candidate)
+
+
+def answer_unauthorized():
+    """Send the visitor to sign in, then back (Flask-Login's ``unauthorized_handler``).
+
+    HTMX follows a redirect itself and would swap the whole sign-in page into the panel that
+    asked, so an HTMX request gets 401 with ``HX-Redirect``: the browser loads the sign-in page
+    as a page.
+    """
+    login_manager = current_app.login_manager
+    flash(login_manager.login_message, login_manager.login_message_category)
+    target = page_to_return_to()
+    login_url = url_for("auth.login") + (f"?{urlencode({'next': target})}" if target else "")
+    if _is_htmx_swap():
+        return "", 401, {"HX-Redirect": login_url}
+    return redirect(login_url)
