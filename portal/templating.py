@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from flask import Flask, request
+from flask import Flask
+
+from portal import htmx
+from portal.htmx import is_htmx_request  # noqa: F401  (older imports: portal.htmx is the home now)
 
 
 def format_money(value) -> str:
@@ -26,11 +29,6 @@ def format_date(value: date | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
 
-def is_htmx_request() -> bool:
-    """True for requests HTMX sent (they want a fragment, not a whole page)."""
-    return request.headers.get("HX-Request") == "true"
-
-
 def _vary_on_htmx(response):
     """HTMX gets fragments from the same URLs as full pages: caches must keep them apart."""
     response.vary.add("HX-Request")
@@ -43,4 +41,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_money, "money")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
-    app.add_template_global(is_htmx_request, "is_htmx_request")
+    for name, function in htmx.TEMPLATE_GLOBALS.items():
+        app.add_template_global(function, name)

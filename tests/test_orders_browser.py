@@ -48,12 +48,37 @@ def test_actions_update_the_page_in_place(logged_in_page, order):
     assert page.locator(".flash-success").count() == 3  # one per action, shown in place, none flashed
 
 
-def test_filters_update_the_table_and_the_address_bar(logged_in_page, order):
+def test_filters_update_the_table_the_form_and_the_address_bar(logged_in_page, order):
+    from playwright.sync_api import expect
+
     page = logged_in_page
-    page.goto("/orders/")
-    assert page.locator("#orders-results a.order-number").all_inner_texts() == ["64002", "64001"]
+    page.goto("/orders/?site=987654")  # a filter the list ignores, with a field error
+    results = page.locator("#orders-results a.order-number")
+    assert results.all_inner_texts() == ["64002", "64001"]
+    expect(page.locator("#site-error")).to_contain_text("Unknown site filter")
+    page.evaluate("window.searchBox = document.getElementById('q')")
+
+    page.focus("#payment")
     page.select_option("#payment", "unpaid")
-    page.wait_for_url("**/orders/?*payment=unpaid*")
-    page.locator("#orders-results a.order-number").first.wait_for()
-    assert page.locator("#orders-results a.order-number").all_inner_texts() == ["64001"]
+    page.wait_for_url("**/orders/?payment=unpaid")  # only the filter in use, no q=&site=&...
+    expect(results).to_have_text(["64001"])
+    # The form was refreshed with the list: the stale error is gone, Clear is offered.
+    expect(page.locator("#site-error")).to_have_count(0)
+    expect(page.locator("a.clear-filters")).to_be_visible()
     assert page.locator("form.filters").count() == 1
+    assert page.evaluate("document.activeElement.id") == "payment"
+
+    page.get_by_label("Search").press_sequentially("6400", delay=30)
+    page.wait_for_url("**/orders/?q=6400&payment=unpaid")
+    expect(results).to_have_text(["64001"])
+    # The box being typed in is never replaced, so a late answer cannot undo typing.
+    assert page.evaluate("document.getElementById('q') === window.searchBox") is True
+    assert page.evaluate("document.activeElement.id") == "q"
+
+    page.go_back()
+    page.wait_for_url("**/orders/?payment=unpaid")
+    page.locator("a.clear-filters").click()
+    page.wait_for_url("**/orders/")
+    expect(results).to_have_text(["64002", "64001"])
+    expect(page.get_by_label("Search")).to_have_value("")
+    expect(page.locator("a.clear-filters")).to_have_count(0)

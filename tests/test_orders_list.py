@@ -198,25 +198,64 @@ def test_page_window_with_gaps(app, logged_in, subscriber):
     assert shown == ["‹ Previous", "1", "…", "4", "5", "6", "7", "8", "…", "12", "Next ›"]
 
 
-def test_htmx_request_gets_only_the_results(logged_in, shop):
-    response = logged_in.htmx("GET", "/orders/?payment=open_terms")
+def test_htmx_filtering_gets_the_form_and_results_and_a_tidy_url(logged_in, shop):
+    response = logged_in.htmx(
+        "GET", "/orders/?q=&site=&payment=open_terms&approval=&edoc=", headers={"HX-Target": "orders-list"}
+    )
     assert response.status_code == 200
     page = soup(response)
-    assert page.find("html") is None and page.select_one("form.filters") is None
-    assert page.select_one("#orders-results")
+    assert page.find("html") is None
+    wrapper = page.select_one("#orders-list")
+    assert wrapper["hx-target"] == "#orders-list" and wrapper["hx-swap"] == "outerHTML"
+    # The form comes along, so it shows the Clear link the new filters call for.
+    assert wrapper.select_one("form.filters a.clear-filters")["href"] == "/orders/"
     assert numbers(response) == ["50104"]
+    assert response.headers["HX-Push-Url"] == "/orders/?payment=open_terms"
+
+
+def test_htmx_filtering_refreshes_the_field_errors(logged_in, shop):
+    response = logged_in.htmx("GET", "/orders/", query_string={"q": "x" * 101}, headers={"HX-Target": "orders-list"})
+    page = soup(response)
+    assert "at most 100 characters" in page.select_one("form.filters #q-error").text
+    assert page.select_one("form.filters a.clear-filters") is not None
+    assert response.headers["HX-Push-Url"] == "/orders/"  # the ignored search is not kept in the address
+
+    response = logged_in.htmx("GET", "/orders/", query_string={"q": "50104"}, headers={"HX-Target": "orders-list"})
+    page = soup(response)
+    assert page.select("form.filters .error") == []
+    assert response.headers["HX-Push-Url"] == "/orders/?q=50104"
+
+
+def test_pages_of_a_filtered_list_push_the_tidy_url(app, logged_in, subscriber):
+    app.config["ORDERS_PER_PAGE"] = 3
+    site = factories.site(subscriber)
+    for _ in range(4):
+        factories.order(site, paid=True)
+    db.session.commit()
+    first = soup(logged_in.get("/orders/?payment=paid&q="))
+    next_link = first.select_one("nav.pagination a[rel=next]")
+    assert next_link["href"] == next_link["hx-get"] == "/orders/?page=2&payment=paid"
+    response = logged_in.htmx("GET", next_link["hx-get"], headers={"HX-Target": "orders-list"})
+    assert response.headers["HX-Push-Url"] == "/orders/?payment=paid&page=2"
 
 
 def test_history_restore_gets_the_whole_page(logged_in, shop):
-    response = logged_in.get("/orders/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
-    assert soup(response).select_one("form.filters")
+    response = logged_in.get(
+        "/orders/",
+        headers={"HX-Request": "true", "HX-Target": "orders-list", "HX-History-Restore-Request": "true"},
+    )
+    assert soup(response).select_one("html form.filters")
+    assert "HX-Push-Url" not in response.headers
 
 
 def test_filter_form_works_with_and_without_javascript(logged_in, shop):
-    form = soup(logged_in.get("/orders/")).select_one("form.filters")
+    page = soup(logged_in.get("/orders/"))
+    form = page.select_one("#orders-list > form.filters")
     assert form["method"] == "get" and form["action"] == "/orders/"
-    assert form["hx-get"] == "/orders/" and form["hx-target"] == "#orders-results"
-    assert form["hx-push-url"] == "true"
+    assert form["hx-get"] == "/orders/"
+    assert page.select_one("#orders-list")["hx-target"] == "#orders-list"
+    assert form.select_one("#q")["hx-preserve"] == "true"
+    assert form.select_one("a.clear-filters") is None  # nothing to clear yet
 
 
 def test_list_runs_a_fixed_number_of_queries(app, logged_in, subscriber):

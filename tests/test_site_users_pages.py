@@ -144,14 +144,25 @@ def test_order_counts_take_the_same_number_of_queries_for_a_full_page(logged_in,
     assert len(many_users) == len(one_user)
 
 
-def test_htmx_search_gets_only_the_results(logged_in, people):
-    response = logged_in.htmx("get", "/users/?q=hopper", headers={"HX-Target": "users-results"})
+def test_htmx_search_gets_the_form_and_results_and_a_tidy_url(logged_in, people):
+    response = logged_in.htmx("get", "/users/?q=hopper&site=", headers={"HX-Target": "users-list"})
     page = soup(response)
-    assert page.find("html") is None and page.find("form") is None
-    assert page.select_one("#users-results") is not None
+    assert page.find("html") is None
+    assert page.select_one("#users-list")["hx-target"] == "#users-list"
+    assert page.select_one("#users-list form.filters a.clear-filters")["href"] == "/users/"
     assert _emails(page) == {"grace@navy.example"}
-    form = soup(logged_in.get("/users/")).select_one("form.filters")
-    assert form["hx-target"] == "#users-results" and form["method"] == "get"
+    assert response.headers["HX-Push-Url"] == "/users/?q=hopper"
+    full = soup(logged_in.get("/users/"))
+    assert full.select_one("#users-list > form.filters")["method"] == "get"
+    assert full.select_one("form.filters a.clear-filters") is None
+
+
+def test_htmx_search_for_an_unknown_site_keeps_the_notice_and_drops_it_from_the_url(logged_in, people):
+    response = logged_in.htmx("get", "/users/?q=&site=987654", headers={"HX-Target": "users-list"})
+    page = soup(response)
+    assert "That site does not exist" in page.select_one("#users-results .flash").text
+    assert page.select_one("form.filters a.clear-filters") is not None
+    assert response.headers["HX-Push-Url"] == "/users/"
 
 
 def test_detail_shows_contact_address_site_and_latest_twenty_orders(logged_in, people):
@@ -234,9 +245,23 @@ def test_typing_a_search_narrows_the_list_in_place(logged_in_page, people):
     expect(page.locator("table.site-users tbody tr")).to_have_count(3)
     page.evaluate("window.stillTheSamePage = true")
 
-    page.get_by_label("Search").fill("hopper")
+    page.evaluate("window.searchBox = document.getElementById('q')")
+    expect(page.locator("a.clear-filters")).to_have_count(0)
+
+    page.get_by_label("Search").press_sequentially("hopper", delay=20)
 
     expect(page.locator("table.site-users tbody tr")).to_have_count(1)
     expect(page.locator("table.site-users .email")).to_have_text("grace@navy.example")
     assert page.evaluate("window.stillTheSamePage") is True
-    assert "q=hopper" in page.url
+    page.wait_for_url("**/users/?q=hopper")  # no empty site= in the address
+    # The form came back with the results: it now offers Clear. The search box is the very
+    # box being typed in, still focused, so a late answer cannot take letters back.
+    expect(page.locator("a.clear-filters")).to_be_visible()
+    assert page.evaluate("document.getElementById('q') === window.searchBox") is True
+    assert page.evaluate("document.activeElement.id") == "q"
+    expect(page.get_by_label("Search")).to_have_value("hopper")
+
+    page.locator("a.clear-filters").click()
+    page.wait_for_url("**/users/")
+    expect(page.get_by_label("Search")).to_have_value("")
+    expect(page.locator("table.site-users tbody tr")).to_have_count(3)

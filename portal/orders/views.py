@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from portal.domain import order_actions
 from portal.domain.order_actions import OrderActionError
@@ -13,16 +13,11 @@ from portal.orders import events
 from portal.orders.forms import OrderFilterForm, PaymentForm
 from portal.orders.queries import OrderFilters, order_with_everything, orders_page
 from portal.routing import page_number_or_one
-from portal.templating import is_htmx_request
+from portal.htmx import push_url, targets, wants_fragment
 from portal.tenancy import orders_query, sites_query
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 # Who may use this area: portal.security.access_guards(), checked before the CSRF token.
-
-def _wants_fragment() -> bool:
-    """HTMX asked for a partial; a history restore after a cache miss wants the whole page."""
-    return is_htmx_request() and request.headers.get("HX-History-Restore-Request") != "true"
-
 
 @bp.route("/")
 def index():
@@ -41,8 +36,12 @@ def index():
     result = orders_page(
         orders_query(), filters, page_number_or_one(request.args.get("page")), current_app.config["ORDERS_PER_PAGE"]
     )
-    template = "orders/_results.html" if _wants_fragment() else "orders/index.html"
-    return render_template(template, form=form, filters=filters, result=result, show_site=len(sites) > 1)
+    context = dict(form=form, filters=filters, result=result, show_site=len(sites) > 1)
+    if targets("orders-list"):
+        page_args = {"page": result.page} if result.page > 1 else {}
+        response = make_response(render_template("orders/_list.html", **context))
+        return push_url(response, url_for("orders.index", **filters.as_args(), **page_args))
+    return render_template("orders/index.html", **context)
 
 
 def _load_order_or_404(order_id: int, *, for_update: bool = False) -> Order:
@@ -138,7 +137,7 @@ def record_payment(order_id: int):
         else:
             _after_change(order, became_eligible)
             message = f"Payment recorded for order {order.number}."
-            if _wants_fragment():
+            if wants_fragment():
                 return render_template(
                     "orders/_payment_update.html", **_detail_context(order, payment_message=message)
                 )
@@ -146,7 +145,7 @@ def record_payment(order_id: int):
             return redirect(_detail_url(order, "payment"))
     db.session.rollback()
     context = _detail_context(order, payment_form=form, payment_error=error)
-    template = "orders/_payment_update.html" if _wants_fragment() else "orders/detail.html"
+    template = "orders/_payment_update.html" if wants_fragment() else "orders/detail.html"
     return render_template(template, **context), 422
 
 
@@ -160,12 +159,12 @@ def _item_action(order_id: int, item_id: int, change, success_message):
         db.session.rollback()
         status = 400 if exc.field else 409
         context = _detail_context(order, item_errors={item.id: exc.message})
-        if _wants_fragment():
+        if wants_fragment():
             return render_template("orders/_item_update.html", item=item, **context), status
         return render_template("orders/detail.html", **context), status
     _after_change(order, became_eligible)
     message = success_message(item)
-    if _wants_fragment():
+    if wants_fragment():
         return render_template("orders/_item_update.html", item=item, **_detail_context(order, item_messages={item.id: message}))
     flash(message, "success")
     return redirect(_detail_url(order, f"item-{item.id}"))

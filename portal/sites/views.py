@@ -9,14 +9,12 @@ from portal.extensions import db
 from portal.models import Order, Site, SiteUser
 from portal.routing import page_number_or_one
 from portal.sites.queries import RECENT_DAYS, SiteCounts, site_counts
-from portal.sites.frames import is_frame_request
 from portal.tenancy import get_site_or_404, orders_query, site_users_query, sites_query
 from portal.users import queries as user_queries
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
 # Who may use this area: portal.security.access_guards(), checked before the CSRF token.
 # The accounts blueprint's "Embedded Services" tab extends sites/_site_layout.html too.
-bp.add_app_template_global(is_frame_request, "is_frame_request")
 
 LATEST_ORDERS = 10
 

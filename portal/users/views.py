@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, make_response, render_template, request, url_for
 from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
 from portal.forms import clean_text
 from portal.models import Order, Site, SiteUser
 from portal.routing import id_or_none, page_number_or_one
-from portal.sites.frames import is_frame_request
+from portal.htmx import push_url, targets
 from portal.tenancy import get_site_user_or_404, orders_query, site_users_query, sites_query
 from portal.users import queries
 
@@ -54,9 +54,11 @@ def index():
         link_params=link_params,
         order_counts=queries.order_counts([user.id for user in page.items]),
     )
-    if is_frame_request("users-results"):
-        return render_template("users/_results.html", **context)
     sites = db.session.scalars(sites_query().order_by(Site.name, Site.id)).all()
+    if targets("users-list"):
+        page_args = {"page": page.page} if page.page > 1 else {}
+        response = make_response(render_template("users/_list.html", sites=sites, **context))
+        return push_url(response, url_for("users.index", **link_params, **page_args))
     return render_template("users/index.html", sites=sites, **context)
 
 
