@@ -84,26 +84,44 @@ def _index():
     return redirect(url_for("orders.index"))
 
 
+# What an HTMX request that failed shows in the page's error box (a whole error page swapped
+# into a panel would put a second top bar inside it).
+HTMX_ERROR_MESSAGES = {
+    400: "The portal could not understand that request. Reload the page and try again.",
+    403: "You are not allowed to do that.",
+    404: "That is no longer there, or it is not yours to see. Reload the page to see what is.",
+    405: "That action is not available here. Reload the page and try again.",
+    500: "Something went wrong; the error was logged. Try again in a moment.",
+}
+CSRF_PAGE_MESSAGE = "The form expired or was sent from another page. Reload the page and try again."
+CSRF_HTMX_MESSAGE = "This page is out of date. Reload it and try again."
+
+
 def register_errorhandlers(app: Flask) -> None:
+    from flask import request
     from flask_wtf.csrf import CSRFError
+
+    def answer(code: int, page_description: str, htmx_message: str):
+        """The error page, or for HTMX a message box that replaces the page's hidden ``#htmx-error``.
+
+        ``HX-Retarget`` sends it there whatever the request targeted; static/app.js swaps
+        answers addressed to the box even with an error status.
+        """
+        if request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true":
+            headers = {"HX-Retarget": "#htmx-error", "HX-Reswap": "outerHTML"}
+            return render_template("_error_fragment.html", message=htmx_message), code, headers
+        return render_template("errors.html", code=code, description=page_description), code
 
     def render_error(error):
         code = getattr(error, "code", 500) or 500
-        return render_template("errors.html", code=code, description=getattr(error, "description", "")), code
+        return answer(code, getattr(error, "description", ""), HTMX_ERROR_MESSAGES.get(code, HTMX_ERROR_MESSAGES[500]))
 
-    for code in (400, 403, 404, 405, 500):
+    for code in HTMX_ERROR_MESSAGES:
         app.register_error_handler(code, render_error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return (
-            render_template(
-                "errors.html",
-                code=400,
-                description="The form expired or was sent from another page. Reload the page and try again.",
-            ),
-            400,
-        )
+        return answer(400, CSRF_PAGE_MESSAGE, CSRF_HTMX_MESSAGE)
 
 
 def register_template_helpers(app: Flask) -> None:

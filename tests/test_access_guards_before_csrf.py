@@ -15,6 +15,7 @@ from portal.security import access_guards
 from tests import embedded_factories, factories
 
 CSRF_MESSAGE = "The form expired or was sent from another page."
+CSRF_HTMX_MESSAGE = "This page is out of date. Reload it and try again."  # shown in the page's error box
 
 # Which visitor may use each blueprint; the others must get 404.
 ALLOWED = {"auth": {"anonymous", "admin", "authorized_admin", "staff"}, "sites": {"admin", "authorized_admin"},
@@ -56,19 +57,24 @@ def test_every_blueprint_names_its_access_guard(app):
     assert set(app.blueprints) <= set(ALLOWED), "teach this test who may use the new blueprint"
 
 
-def test_post_without_a_token_meets_the_access_guard_first(app, visitors):
+@pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
+def test_post_without_a_token_meets_the_access_guard_first(app, visitors, htmx):
     urls = list(_post_urls(app))
     assert len(urls) >= 15, urls
+    headers = {"HX-Request": "true"} if htmx else {}
+    csrf_message = CSRF_HTMX_MESSAGE if htmx else CSRF_MESSAGE
     wrong = []
     for blueprint, url in urls:
         for who, client in visitors.items():
-            response = _post(app, client, url, csrf=False, headers={"HX-Request": "true"})
+            response = _post(app, client, url, csrf=False, headers=headers)
             if who in ALLOWED[blueprint]:
-                ok = response.status_code == 400 and CSRF_MESSAGE in response.text
+                ok = response.status_code == 400 and csrf_message in response.text
+            elif who == "anonymous" and htmx:  # HTMX loads the sign-in page as a whole page
+                ok = response.status_code == 401 and "/auth/login" in response.headers["HX-Redirect"]
             elif who == "anonymous":
                 ok = response.status_code == 302 and "/auth/login" in response.headers["Location"]
             else:
-                ok = response.status_code == 404 and CSRF_MESSAGE not in response.text
+                ok = response.status_code == 404 and csrf_message not in response.text
             if not ok:
                 wrong.append((who, url, response.status_code))
     assert not wrong, f"unexpected answers to a POST without a CSRF token: {wrong}"

@@ -6,10 +6,14 @@ document.addEventListener("htmx:configRequest", function (event) {
   }
 });
 
-// A partial that failed (4xx/5xx) still shows its message instead of doing nothing.
+// A failed request still shows its message instead of doing nothing:
+// - the server's error handlers address a message box to #htmx-error (HX-Retarget), whatever the status;
+// - views answer refused actions (400, 409) and invalid forms (422) with a fragment for their own target.
+// Anything else (no fragment at all) falls through to htmx:responseError below.
 document.addEventListener("htmx:beforeSwap", function (event) {
   var status = event.detail.xhr.status;
-  if (status === 422 || status === 409 || status === 400) {
+  var toErrorBox = event.detail.target && event.detail.target.id === "htmx-error";
+  if (toErrorBox || status === 422 || status === 409 || status === 400) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
