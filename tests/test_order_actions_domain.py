@@ -5,7 +5,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.domain.order_actions import OrderActionError, decide_item, mark_edoc_ready, record_payment
+from portal.domain.order_actions import (
+    OrderActionError,
+    decide_item,
+    mark_edoc_ready,
+    payment_form_defaults,
+    record_payment,
+)
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 
@@ -137,3 +143,43 @@ def test_mark_edoc_ready_refuses_a_ready_file():
     order = make_order(items=[{"is_edoc": True, "edoc_file_state": "ready"}])
     with pytest.raises(OrderActionError, match="already ready"):
         mark_edoc_ready(order.items[0], NOW)
+
+
+def test_open_terms_is_not_a_way_to_record_a_payment():
+    order = make_order(method="open_terms")
+    with pytest.raises(OrderActionError, match="Open terms is not a payment") as error:
+        record_payment(order, "open_terms", "", NOW)
+    assert error.value.field == "method"
+    assert (order.payment_status, order.payment_method) == ("unpaid", "open_terms")
+
+
+def test_recording_a_payment_without_a_reference_keeps_the_stored_one():
+    order = make_order()
+    order.payment_reference = "AUTH-778"
+    record_payment(order, "credit_card", None, NOW)
+    assert order.payment_reference == "AUTH-778"
+
+
+def test_a_typed_reference_replaces_the_stored_one_and_blank_clears_it():
+    order = make_order()
+    order.payment_reference = "AUTH-778"
+    record_payment(order, "check", " CHK-9 ", NOW)
+    assert order.payment_reference == "CHK-9"
+    other = make_order()
+    other.payment_reference = "AUTH-778"
+    record_payment(other, "check", "  ", NOW)
+    assert other.payment_reference == ""
+
+
+@pytest.mark.parametrize(
+    "method, reference, expected",
+    [
+        ("credit_card", "AUTH-778", {"method": "credit_card", "reference": "AUTH-778"}),
+        ("open_terms", "PO-5", {"method": None, "reference": "PO-5"}),
+        (None, "", {"method": None, "reference": ""}),
+    ],
+)
+def test_payment_form_starts_from_what_the_order_has(method, reference, expected):
+    order = make_order(method=method)
+    order.payment_reference = reference
+    assert payment_form_defaults(order) == expected

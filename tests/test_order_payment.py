@@ -90,6 +90,8 @@ def test_already_paid_is_a_form_error(logged_in, subscriber):
     "data, field",
     [
         ({"method": "bitcoin"}, "method"),
+        ({"method": "open_terms"}, "method"),
+        ({"method": ""}, "method"),
         ({}, "method"),
         ({"method": "check", "reference": "x" * 81}, "reference"),
     ],
@@ -133,3 +135,58 @@ def test_signed_out_visitor_cannot_pay(client, order):
     response = client.post(f"/orders/{order.id}/payment", data={"method": "check"})
     assert response.status_code == 302
     assert not reload(order).is_paid
+
+
+def _payment_form(response):
+    return soup(response).select_one("#payment form.record-payment")
+
+
+def test_the_form_starts_with_the_method_and_reference_the_order_has(logged_in, subscriber):
+    order = factories.order(factories.site(subscriber), payment_method="credit_card", payment_reference="AUTH-778")
+    db.session.commit()
+    form = _payment_form(logged_in.get(f"/orders/{order.id}"))
+    assert form.select_one("select[name=method] option[selected]")["value"] == "credit_card"
+    assert form.select_one("input[name=reference]")["value"] == "AUTH-778"
+
+
+def test_open_terms_is_not_offered_as_a_way_the_customer_paid(logged_in, subscriber):
+    order = factories.order(factories.site(subscriber), payment_method="open_terms", payment_reference="PO-5")
+    db.session.commit()
+    form = _payment_form(logged_in.get(f"/orders/{order.id}"))
+    values = [option["value"] for option in form.select("select[name=method] option")]
+    assert values == ["", "credit_card", "check", "bank_transfer"]
+    assert form.select_one("select[name=method] option[selected]") is None  # the admin says how it was paid
+    assert form.select_one("input[name=reference]")["value"] == "PO-5"
+
+
+def test_paying_with_the_prefilled_reference_keeps_it(logged_in, subscriber):
+    order = factories.order(factories.site(subscriber), payment_method="credit_card", payment_reference="AUTH-778")
+    db.session.commit()
+    form = _payment_form(logged_in.get(f"/orders/{order.id}"))
+    data = {"method": "credit_card", "reference": form.select_one("input[name=reference]")["value"]}
+    assert logged_in.post(f"/orders/{order.id}/payment", data=data).status_code == 302
+    assert (reload(order).payment_status, reload(order).payment_reference) == ("paid", "AUTH-778")
+
+
+def test_a_post_without_a_reference_field_keeps_the_stored_one(logged_in, subscriber):
+    order = factories.order(factories.site(subscriber), payment_reference="AUTH-778")
+    db.session.commit()
+    assert logged_in.htmx("POST", f"/orders/{order.id}/payment", data={"method": "check"}).status_code == 200
+    assert reload(order).payment_reference == "AUTH-778"
+
+
+def test_a_changed_reference_replaces_the_stored_one(logged_in, subscriber):
+    order = factories.order(factories.site(subscriber), payment_reference="AUTH-778")
+    db.session.commit()
+    logged_in.post(f"/orders/{order.id}/payment", data={"method": "check", "reference": "CHK-1002"})
+    assert reload(order).payment_reference == "CHK-1002"
+
+
+def test_recording_open_terms_as_the_payment_is_a_field_error(logged_in, subscriber):
+    order = factories.order(factories.site(subscriber), payment_method="open_terms")
+    db.session.commit()
+    response = logged_in.post(f"/orders/{order.id}/payment", data={"method": "open_terms"})
+    assert response.status_code == 422
+    error = _payment_form(response).select_one(".has-error #method-error").text
+    assert "Open terms is not a payment" in error
+    assert reload(order).payment_status == "unpaid"

@@ -22,6 +22,10 @@ PAYMENT_REFERENCE_MAX_LENGTH = 80
 
 DECISIONS = {"approve": Approval.APPROVED, "deny": Approval.DENIED}
 
+# Open terms is an agreement to pay later, not a way of paying: a customer on open terms who
+# pays does so by one of these, and the order keeps "open terms" only while it is unpaid.
+PAYMENT_METHODS_RECEIVED = tuple(method for method in PaymentMethod if method is not PaymentMethod.OPEN_TERMS)
+
 
 class OrderActionError(ValueError):
     """A change the admin asked for cannot be made; ``message`` says why in their words.
@@ -40,8 +44,22 @@ def _require_aware(now: datetime) -> None:
         raise ValueError("now must be a timezone-aware datetime")
 
 
-def record_payment(order, method: str | PaymentMethod, reference: str, now: datetime) -> bool:
-    """Mark ``order`` paid by ``method``; an open-terms order may be marked paid too."""
+def payment_form_defaults(order) -> dict[str, str | None]:
+    """What the record-payment form starts with: the method and reference the order already has.
+
+    The storefront may have stored a reference (a card authorization, a check number); the
+    form shows it so recording the payment keeps it unless the admin changes it. Open terms
+    is no answer to "how was it paid", so such an order starts with no method chosen.
+    """
+    method = order.payment_method if order.payment_method in {m.value for m in PAYMENT_METHODS_RECEIVED} else None
+    return {"method": method, "reference": order.payment_reference or ""}
+
+
+def record_payment(order, method: str | PaymentMethod, reference: str | None, now: datetime) -> bool:
+    """Mark ``order`` paid by ``method``; an open-terms order may be marked paid too.
+
+    ``reference`` replaces the order's reference (blank clears it); None keeps the one it has.
+    """
     _require_aware(now)
     if order.payment_status == PaymentStatus.PAID.value:
         raise OrderActionError(f"Order {order.number} is already paid.")
@@ -49,7 +67,13 @@ def record_payment(order, method: str | PaymentMethod, reference: str, now: date
         method = PaymentMethod(method)
     except ValueError:
         raise OrderActionError("Choose a payment method from the list.", field="method") from None
-    reference = (reference or "").strip()
+    if method not in PAYMENT_METHODS_RECEIVED:
+        raise OrderActionError(
+            "Open terms is not a payment: choose how the customer paid (check, card or transfer).", field="method"
+        )
+    if reference is None:
+        reference = order.payment_reference or ""
+    reference = reference.strip()
     if len(reference) > PAYMENT_REFERENCE_MAX_LENGTH:
         raise OrderActionError(
             f"The reference can be at most {PAYMENT_REFERENCE_MAX_LENGTH} characters.", field="reference"

@@ -6,8 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from portal.domain.order_actions import PAYMENT_REFERENCE_MAX_LENGTH
-from portal.domain.orders import PaymentMethod
+from portal.domain.order_actions import PAYMENT_METHODS_RECEIVED, PAYMENT_REFERENCE_MAX_LENGTH
 from portal.forms import strip_control_characters
 
 
@@ -73,12 +72,13 @@ def _lenient_choice(field):
 
 
 class PaymentForm(FlaskForm):
-    """Record that an order was paid."""
+    """Record that an order was paid; ``portal.domain.order_actions.record_payment`` judges the method."""
 
     method = SelectField(
         "Payment method",
-        choices=[SelectChoice(method.value, method.label) for method in PaymentMethod],
+        choices=_choices(("", "Choose how it was paid"), *((m.value, m.label) for m in PAYMENT_METHODS_RECEIVED)),
         validators=[InputRequired(message="Choose a payment method.")],
+        validate_choice=False,
     )
     reference = StringField(
         "Reference",

@@ -100,7 +100,7 @@ def _detail_context(order: Order, **extra) -> dict:
     }
     context.update(extra)
     if context["payment_form"] is None and not order.is_paid:
-        context["payment_form"] = PaymentForm(formdata=None, method=order.payment_method or None)
+        context["payment_form"] = PaymentForm(formdata=None, **order_actions.payment_form_defaults(order))
     return context
 
 
