@@ -237,3 +237,12 @@ def test_production_rules_are_field_errors_on_the_form(production_like, authoriz
 def test_production_allow_list_from_the_configuration(production_like, authorized):
     production_like.config["PARTNER_URL_ALLOWED_HOSTS"] = ["127.0.0.1"]
     assert _post(authorized, url="https://127.0.0.1:8765/r/wsdl-order2.php").status_code == 302
+
+
+@pytest.mark.parametrize("field", ["name", "url", "username"])
+def test_control_characters_are_dropped_not_a_500(authorized, field):
+    value = {"name": "Pro\x00duction", "url": "http://127.0.0.1:8081/r/wsdl\x00-order2.php", "username": "print\x00co"}[field]
+    response = _post(authorized, **{field: value})
+    assert response.status_code == 302
+    account = db.session.scalars(select(EmbeddedServicesAccount)).one()
+    assert "\x00" not in getattr(account, field)

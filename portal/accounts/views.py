@@ -18,7 +18,6 @@ from portal.accounts.access import (
     accounts_query,
     embedded_services_enabled,
     get_account_or_404,
-    require_embedded_services,
 )
 from portal.accounts.connection import check_connection
 from portal.accounts.forms import AccountForm
@@ -26,8 +25,8 @@ from portal.extensions import db
 from portal.models import EmbeddedServicesAccount, SiteLink
 from portal.templating import is_htmx_request
 
+# Guarded by portal.security.access_guards(): admins of authorized subscribers only, else 404.
 bp = Blueprint("accounts", __name__, url_prefix="/embedded-services")
-bp.before_request(require_embedded_services)
 bp.add_app_template_global(embedded_services_enabled, "embedded_services_enabled")
 
 
