@@ -77,10 +77,18 @@ class ControlState:
         return None
 
     generation: int = 0  # bumped by every reset: a call that spans one belongs to no test
+    waiting: int = 0  # calls held right now by latency or a hang: tests wait for this, not for a guessed time
 
     def hang(self, seconds: float) -> bool:
         """Wait as a stuck or slow server would; ``reset`` ends every wait at once (and returns True)."""
-        return self._release.wait(seconds)
+        with self._lock:
+            self.waiting += 1
+            release = self._release
+        try:
+            return release.wait(seconds)
+        finally:
+            with self._lock:
+                self.waiting -= 1
 
     def reset(self) -> None:
         with self._lock:

@@ -15,8 +15,25 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 
+from portal.partners.base import PartnerUnknownOutcome, Timeouts
 from portal.partners.presswise.soap import build_envelope
 from tests.fixtures.presswise import PROJECT_ROOT, sample_address, sample_order, start_emulator
+
+
+def wait_until(condition, what: str, timeout: float = 10.0):
+    """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting until {what}")
+
+
+def waiting_calls(presswise) -> int:
+    """Calls the emulator holds right now (latency or a hang fault)."""
+    return presswise._call("GET", "state")["waiting_calls"]
 
 
 def test_control_api_needs_the_token(presswise):
@@ -63,7 +80,9 @@ def test_reset_releases_a_hanging_call_at_once(presswise):
     with ThreadPoolExecutor(1) as pool:
         body = build_envelope("find_orders", [("auth", []), ("data", [("sourceOrderID", "1")])])
         hanging = pool.submit(requests.post, presswise.url, data=body, timeout=30)
-        time.sleep(0.3)
+        # Resetting before the call arrived would clear the fault and let it be answered.
+        wait_until(lambda: waiting_calls(presswise) == 1, "the call hangs")
+        assert [c["operation"] for c in presswise.calls()] == ["find_orders"]
         started = time.monotonic()
         presswise.reset()
         with pytest.raises(requests.ConnectionError):  # a hang ends without an answer
@@ -172,13 +191,25 @@ def test_orders_survive_a_restart_in_the_same_sqlite_file(tmp_path):
 
 
 def test_concurrent_calls_are_served_in_parallel(presswise):
-    presswise.set_latency(300)
-    client = presswise.client()
-    started = time.monotonic()
+    """16 calls are held by the latency at the same moment: a server taking one call at a time would hold
+    one. No clock in it (how fast answers come under load is bench/presswise_roundtrip.py's business)."""
+    presswise.set_latency(60_000)  # nothing is answered before the reset below
+    client = presswise.client(timeouts=Timeouts(connect=2.0, read=30.0))
+
+    def push(n: int):
+        return client.push_order(sample_order(number=f"P-{n}"), customer_id="1")
+
     with ThreadPoolExecutor(16) as pool:
-        results = list(pool.map(lambda n: client.push_order(sample_order(number=f"P-{n}"), customer_id="1"), range(16)))
-    assert time.monotonic() - started < 0.3 * 4  # serially it would take 4.8 s
-    assert len({r.partner_order_id for r in results}) == 16
+        held = [pool.submit(push, n) for n in range(16)]
+        wait_until(lambda: waiting_calls(presswise) == 16, "16 calls are held at once")
+        presswise.reset()
+        for call in held:
+            with pytest.raises(PartnerUnknownOutcome):  # released by the reset, without an answer
+                call.result(timeout=10)
+        assert presswise.orders() == []
+
+        results = list(pool.map(push, range(16)))
+    assert len({r.partner_order_id for r in results}) == 16  # simultaneous pushes get an ID each
 
 
 def test_a_slow_call_interrupted_by_reset_leaves_nothing_behind(presswise):
@@ -186,7 +217,8 @@ def test_a_slow_call_interrupted_by_reset_leaves_nothing_behind(presswise):
     body = build_envelope("find_orders", [("auth", []), ("data", [("sourceOrderID", "1")])])
     with ThreadPoolExecutor(1) as pool:
         slow = pool.submit(requests.post, presswise.url, data=body, timeout=30)
-        time.sleep(0.3)
+        # Resetting before the call arrived would clear the latency and let it be answered and recorded.
+        wait_until(lambda: waiting_calls(presswise) == 1, "the call waits out its latency")
         presswise.reset()
         with pytest.raises(requests.ConnectionError):
             slow.result(timeout=5)
