@@ -98,8 +98,9 @@ CSRF_HTMX_MESSAGE = "This page is out of date. Reload it and try again."
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from flask import request
     from flask_wtf.csrf import CSRFError
+
+    from portal.htmx import wants_fragment
 
     def answer(code: int, page_description: str, htmx_message: str):
         """The error page, or for HTMX a message box that replaces the page's hidden ``#htmx-error``.
@@ -107,7 +108,7 @@ def register_errorhandlers(app: Flask) -> None:
         ``HX-Retarget`` sends it there whatever the request targeted; static/app.js swaps
         answers addressed to the box even with an error status.
         """
-        if request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true":
+        if wants_fragment():
             headers = {"HX-Retarget": "#htmx-error", "HX-Reswap": "outerHTML"}
             return render_template("_error_fragment.html", message=htmx_message), code, headers
         return render_template("errors.html", code=code, description=page_description), code

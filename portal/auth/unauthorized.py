@@ -6,15 +6,12 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import current_app, flash, redirect, request, url_for
 
+from portal.htmx import wants_fragment
+
 
 def _path_and_query(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def _is_htmx_swap() -> bool:
-    """An HTMX request whose answer is swapped into the page; a history restore shows whole pages."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
 def _same_site_referrer() -> str | None:
@@ -30,11 +27,12 @@ def page_to_return_to() -> str | None:
     Only a GET can be repeated by the browser after sign-in: the URL of a POST-only action
     (approve an item) would answer 405, so a POST returns to the page the form was on (its
     same-site Referer). An HTMX request returns to the page in the address bar (HX-Current-URL),
-    not to the fragment URL it asked for.
+    not to the fragment URL it asked for. A history restore shows whatever page it gets, so it
+    is treated like a plain GET.
     """
     from portal.auth.views import safe_next_url
 
-    if _is_htmx_swap():
+    if wants_fragment():
         candidate = _path_and_query(request.headers.get("HX-Current-URL", "")) or _same_site_referrer()
     elif request.method == "GET":
         candidate = request.full_path if request.query_string else request.path
@@ -54,6 +52,6 @@ def answer_unauthorized():
     flash(login_manager.login_message, login_manager.login_message_category)
     target = page_to_return_to()
     login_url = url_for("auth.login") + (f"?{urlencode({'next': target})}" if target else "")
-    if _is_htmx_swap():
+    if wants_fragment():
         return "", 401, {"HX-Redirect": login_url}
     return redirect(login_url)
