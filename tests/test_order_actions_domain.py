@@ -7,6 +7,7 @@ import pytest
 
 from portal.domain.order_actions import (
     OrderActionError,
+    approve_pending_items,
     decide_item,
     mark_edoc_ready,
     payment_form_defaults,
@@ -183,3 +184,24 @@ def test_payment_form_starts_from_what_the_order_has(method, reference, expected
     order = make_order(method=method)
     order.payment_reference = reference
     assert payment_form_defaults(order) == expected
+
+
+def test_approve_pending_items_approves_them_all_and_leaves_denied_ones():
+    order = make_order(paid=True, items=[{"approval": "pending"}, {"approval": "denied"}, {}, {"approval": "pending"}])
+    assert approve_pending_items(order, NOW) is False  # the denied item still holds the order
+    assert [item.approval for item in order.items] == ["approved", "denied", "approved", "approved"]
+    assert [item.approval_changed_at for item in order.items] == [NOW, None, None, NOW]
+
+
+def test_approve_pending_items_reports_when_the_order_just_became_eligible():
+    order = make_order(paid=True, items=[{"approval": "pending"}, {"approval": "pending"}])
+    assert approve_pending_items(order, NOW) is True
+    unpaid = make_order(items=[{"approval": "pending"}])
+    assert approve_pending_items(unpaid, NOW) is False
+
+
+def test_approve_pending_items_with_nothing_pending_is_refused():
+    order = make_order(paid=True, items=[{}, {"approval": "denied"}])
+    with pytest.raises(OrderActionError, match="No item of order 10001 is awaiting approval"):
+        approve_pending_items(order, NOW)
+    assert [item.approval for item in order.items] == ["approved", "denied"]

@@ -66,7 +66,8 @@ def test_payment_panel_of_an_unpaid_order_offers_the_form(logged_in, order):
     assert form["action"] == f"/orders/{order.id}/payment"
     assert form["hx-post"] == form["action"] and form["hx-target"] == "#payment"
     options = [o["value"] for o in form.select("select[name=method] option")]
-    assert options == ["credit_card", "check", "bank_transfer", "open_terms"]
+    assert options == ["", "credit_card", "check", "bank_transfer"]  # open terms is no way of paying
+    assert form.select_one("select[name=method] option[selected]")["value"] == "credit_card"
     assert form.select_one("input[name=csrf_token]")["value"]
 
 

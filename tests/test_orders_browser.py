@@ -82,3 +82,34 @@ def test_filters_update_the_table_the_form_and_the_address_bar(logged_in_page, o
     expect(results).to_have_text(["64002", "64001"])
     expect(page.get_by_label("Search")).to_have_value("")
     expect(page.locator("a.clear-filters")).to_have_count(0)
+
+
+def test_approve_all_pending_items_in_place(logged_in_page, admin):
+    from playwright.sync_api import expect
+
+    site = factories.site(admin.subscriber, name="Main store")
+    order = factories.order(site, number="64010", paid=True,
+                            items=[{"approval": "pending"}, {"approval": "pending"}, {"approval": "pending"}])
+    db.session.commit()
+    page = logged_in_page
+    page.goto(f"/orders/{order.id}")
+    page.evaluate("window.stillTheSamePage = true")
+    rows = page.locator(".items-table > tbody.item")
+
+    # Deciding one item by hand keeps the bulk button's count right.
+    rows.nth(0).get_by_role("button", name="Deny").click()
+    expect(page.get_by_role("button", name="Approve all 2 pending items")).to_be_visible()
+
+    page.get_by_role("button", name="Approve all 2 pending items").click()
+    expect(page.locator("#approve-pending .items-message")).to_have_text("Items #2, #3 approved.")
+    expect(rows.locator("td.approval .badge")).to_have_text(["Denied", "Approved", "Approved"])
+    expect(page.locator("#integration-rules li.hold")).to_have_text(["Item #1 was denied."])
+    expect(page.locator("#order-badges")).to_contain_text("2 of 3 approved")
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert page.url.endswith(f"/orders/{order.id}")
+
+    # The swapped-in rows still work through HTMX.
+    rows.nth(0).get_by_role("button", name="Approve").click()
+    expect(page.locator("#integration-rules")).to_contain_text("Ready to push")
+    expect(page.locator("form.approve-pending")).to_have_count(0)
+    assert page.evaluate("window.stillTheSamePage") is True

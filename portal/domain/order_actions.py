@@ -101,6 +101,26 @@ def decide_item(item, decision: str, now: datetime) -> bool:
     return not was_eligible and is_eligible(order)
 
 
+def items_awaiting_approval(order) -> list:
+    return [item for item in order.items if item.approval == Approval.PENDING.value]
+
+
+def approve_pending_items(order, now: datetime) -> bool:
+    """Approve every item of ``order`` still awaiting approval; denied items keep their decision.
+
+    One change for the whole order, so it can clear the approval hold only once.
+    """
+    _require_aware(now)
+    pending = items_awaiting_approval(order)
+    if not pending:
+        raise OrderActionError(f"No item of order {order.number} is awaiting approval.")
+    was_eligible = is_eligible(order)
+    for item in pending:
+        item.approval = Approval.APPROVED.value
+        item.approval_changed_at = now
+    return not was_eligible and is_eligible(order)
+
+
 def mark_edoc_ready(item, now: datetime) -> bool:
     """Record that the eDocBuilder file of ``item`` is ready for production."""
     _require_aware(now)

@@ -97,6 +97,8 @@ def _detail_context(order: Order, **extra) -> dict:
         "payment_message": None,
         "item_errors": {},
         "item_messages": {},
+        "items_message": None,
+        "items_error": None,
     }
     context.update(extra)
     if context["payment_form"] is None and not order.is_paid:
@@ -191,3 +193,23 @@ def mark_edoc_ready(order_id: int, item_id: int):
         lambda item: order_actions.mark_edoc_ready(item, utcnow()),
         lambda item: f"eDocBuilder file of item #{item.number} marked ready.",
     )
+
+
+@bp.post("/<id:order_id>/items/approve-pending")
+def approve_pending_items(order_id: int):
+    """Approve every item still awaiting approval at once; denied items keep their decision."""
+    order = _load_order_or_404(order_id, for_update=True)
+    numbers = [item.number for item in order_actions.items_awaiting_approval(order)]
+    try:
+        became_eligible = order_actions.approve_pending_items(order, utcnow())
+    except OrderActionError as exc:
+        db.session.rollback()
+        context = _detail_context(order, items_error=exc.message)
+        template = "orders/_items_update.html" if wants_fragment() else "orders/detail.html"
+        return render_template(template, **context), 409
+    _after_change(order, became_eligible)
+    message = f"Items {', '.join(f'#{number}' for number in numbers)} approved."
+    if wants_fragment():
+        return render_template("orders/_items_update.html", **_detail_context(order, items_message=message))
+    flash(message, "success")
+    return redirect(_detail_url(order, "items"))
