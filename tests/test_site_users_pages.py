@@ -199,6 +199,24 @@ def test_detail_shows_contact_address_site_and_latest_twenty_orders(logged_in, p
     assert rows[2].select_one(".payment").text == "Unpaid"
 
 
+def test_detail_links_to_all_of_the_users_orders(logged_in, people):
+    ada, north, south = people["ada"], people["north"], people["south"]
+    for _ in range(21):
+        factories.order(north, user=ada)
+    same_email_elsewhere = factories.site_user(south, email=ada.email)
+    stranger = factories.order(south, user=same_email_elsewhere)
+    db.session.commit()
+    page = soup(logged_in.get(f"/users/{ada.id}"))
+    link = page.select_one(".order-count a.all-orders")
+    assert link.text == "All 23 orders"
+    response = logged_in.get(link["href"])
+    assert "of 23 orders" in soup(response).select_one(".result-count").text
+    assert stranger.number not in response.text  # the same e-mail on another site is another customer
+
+    few = soup(logged_in.get(f"/users/{people['grace'].id}"))
+    assert few.select_one("a.all-orders") is None  # every order is listed already
+
+
 def test_detail_of_a_user_without_orders(logged_in, people):
     page = soup(logged_in.get(f"/users/{people['alan'].id}"))
     assert "No orders yet." in page.text

@@ -109,6 +109,38 @@ def test_overview_tab_shows_facts_counts_and_latest_ten_orders(logged_in, busy_s
     assert [a["href"] for a in links] == [f"/orders/{o.id}" for o in expected]
 
 
+def _order_numbers(response) -> list[str]:
+    return [a.text.strip() for a in soup(response).select("#orders-results a.order-number")]
+
+
+def test_order_counts_link_to_that_sites_orders(logged_in, subscriber, busy_site):
+    elsewhere = factories.order(factories.site(subscriber, name="Other store"))
+    db.session.commit()
+    list_link = _row(soup(logged_in.get("/sites/")), busy_site).select_one(".orders a")
+    overview_link = soup(logged_in.get(f"/sites/{busy_site.id}")).select_one(".counts .orders a")
+    assert list_link["href"] == overview_link["href"] == f"/orders/?site={busy_site.id}"
+
+    response = logged_in.get(overview_link["href"])
+    numbers = _order_numbers(response)
+    assert len(numbers) == 4 and elsewhere.number not in numbers
+    assert soup(response).select_one("select#site option[selected]")["value"] == str(busy_site.id)
+
+
+def test_overview_links_to_all_orders_when_it_shows_only_the_latest(logged_in, busy_site):
+    assert soup(logged_in.get(f"/sites/{busy_site.id}")).select_one("a.all-orders") is None  # 4 orders: all shown
+    for _ in range(7):
+        factories.order(busy_site, user=busy_site.users[0])
+    db.session.commit()
+    link = soup(logged_in.get(f"/sites/{busy_site.id}")).select_one("a.all-orders")
+    assert link.text == "All 11 orders of this site" and link["href"] == f"/orders/?site={busy_site.id}"
+
+
+def test_a_site_filter_is_shown_even_with_a_single_site(logged_in, busy_site):
+    page = soup(logged_in.get(f"/orders/?site={busy_site.id}"))
+    assert page.select_one("select#site option[selected]").text == "Main store"
+    assert page.select_one("form.filters a.clear-filters") is not None
+
+
 def test_overview_of_a_site_without_orders(logged_in, subscriber):
     site = factories.site(subscriber, name="Fresh")
     db.session.commit()
