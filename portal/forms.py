@@ -20,6 +20,11 @@ def strip_control_characters(value):
     return _CONTROL_CHARACTERS.sub("", value)
 
 
+def strip_whitespace(value):
+    """WTForms filter: surrounding blanks removed; leaves None (a field that was not sent) alone."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def clean_text(value) -> str:
     """A free-text query-string value: control characters removed, surrounding blanks stripped."""
     return strip_control_characters(value or "").strip()

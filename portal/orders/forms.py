@@ -7,12 +7,7 @@ from wtforms import SearchField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.domain.order_actions import PAYMENT_METHODS_RECEIVED, PAYMENT_REFERENCE_MAX_LENGTH
-from portal.forms import strip_control_characters
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
+from portal.forms import strip_control_characters, strip_whitespace
 
 def _choices(*pairs: tuple[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
@@ -36,7 +31,7 @@ class OrderFilterForm(FlaskForm):
 
     q = SearchField(
         "Search",
-        filters=[strip_control_characters, _strip],
+        filters=[strip_control_characters, strip_whitespace],
         validators=[Length(max=100, message="Search for at most 100 characters.")],
         render_kw={"placeholder": "Order no., PO, e-mail or name"},
     )
@@ -82,7 +77,7 @@ class PaymentForm(FlaskForm):
     )
     reference = StringField(
         "Reference",
-        filters=[strip_control_characters, _strip],
+        filters=[strip_control_characters, strip_whitespace],
         validators=[
             Length(
                 max=PAYMENT_REFERENCE_MAX_LENGTH,

@@ -17,6 +17,8 @@ from sqlalchemy.orm import contains_eager, selectinload
 from portal.domain.orders import Approval, EdocFileState, PaymentMethod, PaymentStatus
 from portal.extensions import db
 from portal.models import Order, OrderItem, SiteUser
+from portal.search import LIKE_ESCAPE, contains_pattern, prefix_pattern
+from portal.users import queries as user_queries
 
 
 @dataclass(frozen=True)
@@ -39,36 +41,17 @@ class OrderFilters:
         return bool(self.as_args())
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _prefix_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{escaped}%"
-
-
 def _search(query: Select, text: str) -> Select:
-    """Order number (exact or prefix), PO number, customer e-mail or name, case-insensitive."""
-    contact = SiteUser.__table__.c
-    billing = Order.__table__.c
-    pattern = _like_pattern(text)
-    full_name = func.lower(contact.contact_first_name + " " + contact.contact_last_name)
-    matching_customers = select(SiteUser.id).where(
-        or_(
-            func.lower(contact.email).like(pattern, escape="\\"),
-            full_name.like(pattern, escape="\\"),
-            func.lower(contact.contact_company).like(pattern, escape="\\"),
-        )
-    )
+    """Order number (exact or prefix), PO number, billing e-mail, or a customer the site users
+    search finds (e-mail, name, company); case-insensitive like every search (``portal.search``)."""
+    pattern = contains_pattern(text)
     return query.where(
         or_(
             Order.number == text,
-            Order.number.like(_prefix_pattern(text), escape="\\"),
+            Order.number.like(prefix_pattern(text), escape=LIKE_ESCAPE),
             func.lower(Order.po_number) == text.lower(),
-            func.lower(billing.billing_email).like(pattern, escape="\\"),
-            Order.site_user_id.in_(matching_customers),
+            func.lower(Order.__table__.c.billing_email).like(pattern, escape=LIKE_ESCAPE),
+            Order.site_user_id.in_(user_queries.matching(select(SiteUser.id), text)),
         )
     )
 

@@ -6,6 +6,7 @@ from sqlalchemy import Select, func, or_
 
 from portal.extensions import db
 from portal.models import Order, SiteUser
+from portal.search import LIKE_ESCAPE, contains_pattern, normalize
 from portal.tenancy import orders_query
 
 PER_PAGE = 50
@@ -13,20 +14,17 @@ PER_PAGE = 50
 _contact = SiteUser.__table__.c
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def matching(query: Select, text: str) -> Select:
-    """Narrow ``query`` to users whose e-mail, name or company contains ``text``, ignoring case."""
-    text = " ".join(text.split())
-    if not text:
+    """Narrow ``query`` to users whose e-mail, name or company contains ``text`` (see ``portal.search``).
+
+    The orders search finds customers with this too, so both lists agree on who matches.
+    """
+    if not normalize(text):
         return query
-    pattern = _like_pattern(text.lower())
+    pattern = contains_pattern(text)
     full_name = _contact.contact_first_name + " " + _contact.contact_last_name
     return query.where(
-        or_(*(func.lower(column).like(pattern, escape="\\") for column in (
+        or_(*(func.lower(column).like(pattern, escape=LIKE_ESCAPE) for column in (
             SiteUser.email, full_name, _contact.contact_company,
         )))
     )
