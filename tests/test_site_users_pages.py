@@ -283,3 +283,30 @@ def test_typing_a_search_narrows_the_list_in_place(logged_in_page, people):
     page.wait_for_url("**/users/")
     expect(page.get_by_label("Search")).to_have_value("")
     expect(page.locator("table.site-users tbody tr")).to_have_count(3)
+
+
+def test_payment_badges_read_the_same_on_every_page(logged_in, people):
+    """One macro draws the badge: the orders list, the site overview and the user page agree."""
+    ada, north = people["ada"], people["north"]
+    order = factories.order(north, user=ada, paid=True, payment_method="check", placed_at=utcnow() + timedelta(days=1))
+    db.session.commit()
+
+    def badge(page, selector):
+        return page.select_one(selector).select_one(".badge.payment")
+
+    listed = badge(soup(logged_in.get("/orders/")), f"tr[data-order-id='{order.id}'] td.payment")
+    on_site = badge(soup(logged_in.get(f"/sites/{north.id}")), "table.latest-orders tbody tr")
+    on_user = badge(soup(logged_in.get(f"/users/{ada.id}")), "table.user-orders tbody tr")
+    assert str(listed) == str(on_site) == str(on_user) == '<span class="badge ok payment">Paid</span>'
+    method = soup(logged_in.get(f"/users/{ada.id}")).select_one("table.user-orders tbody tr .payment-method-label")
+    assert method.text == "Check"
+
+
+def test_a_user_without_an_address_says_so(logged_in, subscriber):
+    user = factories.site_user(factories.site(subscriber), address=factories.address(
+        first_name="", last_name="", company="", line1="", line2="", line3="", city="", state="",
+        postal_code="", country="", phone="", email=""))
+    db.session.commit()
+    page = soup(logged_in.get(f"/users/{user.id}"))
+    assert page.select_one(".no-address").text == "No address on file."
+    assert page.select_one("address") is None
