@@ -81,3 +81,36 @@ def test_rules_hold_for_orm_rows(app):
 @pytest.mark.parametrize("raw,expected", [("1234.5", "1234.50"), ("0.005", "0.01"), (2, "2.00"), (0.1, "0.10")])
 def test_money_rounds_half_up_to_cents(raw, expected):
     assert str(money(raw)) == expected
+
+
+EDOC_STATES = [(is_edoc, state) for is_edoc in (False, True) for state in (None, "pending", "ready")]
+
+
+@pytest.mark.parametrize("is_edoc, state", EDOC_STATES)
+def test_edoc_file_pending_is_one_rule(is_edoc, state):
+    from portal.domain.orders import edoc_file_pending
+
+    expected = is_edoc and state != "ready"
+    assert edoc_file_pending(item(is_edoc=is_edoc, edoc_file_state=state)) is expected
+    assert (RULE_EDOC in rules(order(items=[item(is_edoc=is_edoc, edoc_file_state=state)]))) is expected
+
+
+def test_the_model_and_the_orders_filter_agree_with_the_rule(app, subscriber):
+    """OrderItem.edoc_pending answers in Python through the domain rule and in SQL for the list
+    filter: both must pick the same items."""
+    from sqlalchemy import select
+
+    from portal.domain.orders import edoc_file_pending
+    from portal.extensions import db
+    from portal.models import OrderItem
+    from tests import factories
+
+    placed = factories.order(factories.site(subscriber), items=[{} for _ in EDOC_STATES])
+    for row, (is_edoc, state) in zip(placed.items, EDOC_STATES):
+        row.is_edoc, row.edoc_file_state = is_edoc, state
+    db.session.commit()
+
+    in_sql = set(db.session.scalars(select(OrderItem.id).where(OrderItem.edoc_pending)))
+    in_python = {row.id for row in placed.items if row.edoc_pending}
+    by_rule = {row.id for row in placed.items if edoc_file_pending(row)}
+    assert in_sql == in_python == by_rule and len(by_rule) == 2

@@ -102,6 +102,11 @@ def is_paid_or_open_terms(order: OrderLike) -> bool:
     )
 
 
+def edoc_file_pending(item: ItemLike) -> bool:
+    """An eDocBuilder item whose file is not ready for production yet (no state yet counts as pending)."""
+    return bool(item.is_edoc) and _value(item.edoc_file_state) != EdocFileState.READY.value
+
+
 def integration_holds(order: OrderLike) -> list[Hold]:
     """Every rule that keeps ``order`` from being pushed to a partner; empty means eligible.
 
@@ -124,9 +129,7 @@ def integration_holds(order: OrderLike) -> list[Hold]:
     if pending:
         holds.append(Hold(RULE_APPROVAL, f"Item {_numbers(pending)} {'is' if len(pending) == 1 else 'are'} awaiting approval."))
 
-    edoc_pending = [
-        i.number for i in items if i.is_edoc and _value(i.edoc_file_state) != EdocFileState.READY.value
-    ]
+    edoc_pending = [i.number for i in items if edoc_file_pending(i)]
     if edoc_pending:
         holds.append(
             Hold(RULE_EDOC, f"eDocBuilder file for item {_numbers(edoc_pending)} {'is' if len(edoc_pending) == 1 else 'are'} still pending.")

@@ -14,7 +14,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from portal.domain.addresses import ADDRESS_FIELDS, Address
@@ -24,6 +27,7 @@ from portal.domain.orders import (
     ItemStatus,
     PaymentMethod,
     PaymentStatus,
+    edoc_file_pending,
     integration_holds,
 )
 from portal.extensions import db
@@ -187,9 +191,19 @@ class OrderItem(db.Model):
         back_populates="item", order_by="Shipment.ship_date", cascade="all, delete-orphan"
     )
 
-    @property
+    @hybrid_property
     def edoc_pending(self) -> bool:
-        return self.is_edoc and self.edoc_file_state != EdocFileState.READY.value
+        return edoc_file_pending(self)
+
+    @edoc_pending.inplace.expression
+    @classmethod
+    def _edoc_pending_expression(cls):
+        # The SQL form of portal.domain.orders.edoc_file_pending, for the orders list filter;
+        # tests/test_integration_rules.py checks that the two agree on every state.
+        return and_(
+            cls.is_edoc.is_(True),
+            or_(cls.edoc_file_state.is_(None), cls.edoc_file_state != EdocFileState.READY.value),
+        )
 
     def __repr__(self) -> str:
         return f"<OrderItem {self.order_id}#{self.number}>"

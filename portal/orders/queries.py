@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from portal.domain.orders import Approval, EdocFileState, PaymentMethod, PaymentStatus
+from portal.domain.orders import Approval, PaymentMethod, PaymentStatus
 from portal.extensions import db
 from portal.models import Order, OrderItem, SiteUser
 from portal.search import LIKE_ESCAPE, contains_pattern, prefix_pattern
@@ -88,12 +88,7 @@ def apply_filters(query: Select, filters: OrderFilters) -> Select:
         query = query.where(_orders_with_items(OrderItem.approval == Approval.DENIED.value))
 
     if filters.edoc == "pending":
-        query = query.where(
-            _orders_with_items(
-                OrderItem.is_edoc.is_(True),
-                or_(OrderItem.edoc_file_state.is_(None), OrderItem.edoc_file_state != EdocFileState.READY.value),
-            )
-        )
+        query = query.where(_orders_with_items(OrderItem.edoc_pending))
     return query
 
 
