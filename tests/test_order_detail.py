@@ -178,3 +178,16 @@ def test_unknown_order_is_404(logged_in):
 def test_signed_out_visitor_is_sent_to_login(client, order):
     response = client.get(f"/orders/{order.id}")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_breadcrumbs_read_the_same_on_orders_sites_and_site_users(logged_in, order):
+    pages = {
+        f"/orders/{order.id}": ("Orders", "/orders/"),
+        f"/sites/{order.site_id}": ("Sites", "/sites/"),
+        f"/users/{order.site_user_id}": ("Site users", "/users/"),
+    }
+    for url, (label, href) in pages.items():
+        crumb = soup(logged_in.get(url)).select_one("p.breadcrumb")
+        assert "muted" in crumb["class"]
+        assert (crumb.a.text, crumb.a["href"]) == (label, href)
+        assert crumb.get_text().strip() == f"{label} /", url
