@@ -285,3 +285,11 @@ def test_other_tenants_orders_are_not_listed(logged_in, shop, other_tenant):
     assert numbers(response) == []
     response = logged_in.get("/orders/", query_string={"site": other_tenant["site"].id})
     assert other_tenant["order"].number not in numbers(response)
+
+
+def test_only_fields_with_an_error_are_marked_invalid(logged_in, shop):
+    """aria-invalid="None" (a None rendered as text) counts as invalid for screen readers."""
+    page = soup(logged_in.get("/orders/", query_string={"payment": "someday"}))
+    form = page.select_one("form.filters")
+    assert form.select_one("#payment")["aria-invalid"] == "true"
+    assert [field["id"] for field in form.select("[aria-invalid]")] == ["payment"]
