@@ -7,17 +7,18 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from portal.domain import order_actions
 from portal.domain.order_actions import OrderActionError
 from portal.extensions import db
+from portal.htmx import push_url, targets, wants_fragment
 from portal.models import Order, Site
 from portal.models.types import utcnow
 from portal.orders import events
 from portal.orders.forms import OrderFilterForm, PaymentForm
 from portal.orders.queries import OrderFilters, order_with_everything, orders_page
 from portal.routing import page_number_or_one
-from portal.htmx import push_url, targets, wants_fragment
 from portal.tenancy import orders_query, sites_query
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 # Who may use this area: portal.security.access_guards(), checked before the CSRF token.
+
 
 @bp.route("/")
 def index():
