@@ -8,7 +8,6 @@ from decimal import Decimal
 from flask import Flask
 
 from portal import htmx
-from portal.htmx import is_htmx_request  # noqa: F401  (older imports: portal.htmx is the home now)
 
 
 def format_money(value) -> str:

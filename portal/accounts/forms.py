@@ -10,7 +10,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, Sele
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 from portal.domain.partner_urls import MAX_URL_LENGTH, PartnerUrlError, PartnerUrlRules, validate_partner_url
-from portal.forms import strip_control_characters
+from portal.forms import strip_control_characters, strip_whitespace
 from portal.models.embedded import INITIAL_STATUS_CHOICES
 from portal.partners import PARTNER_NAMES
 
@@ -28,10 +28,6 @@ def _origin(url: str | None) -> tuple[str, str, int | None]:
     return parts.scheme.lower(), (parts.hostname or "").rstrip(".").lower(), port or default_port
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class AccountForm(FlaskForm):
     """Create or edit an account. Secrets are write-only: blank on edit keeps the stored value."""
 
@@ -41,19 +37,19 @@ class AccountForm(FlaskForm):
     name = StringField(
         "Name",
         validators=[DataRequired("Enter a name for this account."), Length(max=120)],
-        filters=[strip_control_characters, _strip],
+        filters=[strip_control_characters, strip_whitespace],
         description="Shown in the portal only, e.g. “PressWise production”.",
     )
     url = StringField(
         "PressWise URL",
         validators=[DataRequired("Enter the PressWise URL."), Length(max=MAX_URL_LENGTH)],
-        filters=[strip_control_characters, _strip],
+        filters=[strip_control_characters, strip_whitespace],
         description="The SOAP address PressWise gave you, e.g. https://yourcompany.presswise.com/r/wsdl-order2.php",
     )
     username = StringField(
         "Username",
         validators=[DataRequired("Enter the PressWise username."), Length(max=120)],
-        filters=[strip_control_characters, _strip],
+        filters=[strip_control_characters, strip_whitespace],
     )
     password = PasswordField("Password", validators=[Length(max=SECRET_MAX_LENGTH)])
     authorization_code = PasswordField("Authorization code", validators=[Length(max=SECRET_MAX_LENGTH)])
@@ -114,7 +110,7 @@ class _CustomerIdForm(FlaskForm):
             Length(max=CUSTOMER_ID_MAX_LENGTH),
             Regexp(r"^[0-9]+$", message="The customer ID is digits only."),
         ],
-        filters=[strip_control_characters, _strip],
+        filters=[strip_control_characters, strip_whitespace],
     )
 
 

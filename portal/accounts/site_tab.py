@@ -7,7 +7,7 @@ switches. Every action answers with a fragment to HTMX and a redirect otherwise.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.models import EmbeddedServicesAccount, SiteLink
 from portal.tenancy import get_site_or_404
 from portal.routing import id_or_none
-from portal.templating import is_htmx_request
+from portal.htmx import targets, wants_fragment
 
 
 def _panel_context(site, attach_form: AttachForm | None = None, attach_account_id: int | None = None,
@@ -49,13 +49,10 @@ def _panel_context(site, attach_form: AttachForm | None = None, attach_account_i
 
 
 def _render_panel(site, status: int = 200, **kwargs):
-    template = "accounts/_site_tab_panel.html" if _wants_fragment() else "accounts/site_tab.html"
+    # A tab click targets the whole tab frame (the site layout answers it); actions target the panel.
+    template = "accounts/_site_tab_panel.html" if wants_fragment() and not targets("site-tabs") else "accounts/site_tab.html"
     return render_template(template, active_tab="embedded_services", **_panel_context(site, **kwargs)), status
 
-
-def _wants_fragment() -> bool:
-    # A tab click targets the whole tab frame (the layout handles it); actions target the panel.
-    return is_htmx_request() and request.headers.get("HX-Target") != "site-tabs"
 
 
 @bp.route("/sites/<id:site_id>")
@@ -101,7 +98,7 @@ def update_link(site_id: int, link_id: int):
     link = get_site_link_or_404(site, link_id)
     form = SiteLinkForm(link_id=link.id)
     if not form.validate_on_submit():
-        if is_htmx_request():
+        if wants_fragment():
             return render_template("accounts/_site_link.html", site=site, link=link, form=form), 422
         return _render_panel(site, status=422, link_forms={link.id: form})
     link.customer_id = form.customer_id.data
@@ -109,7 +106,7 @@ def update_link(site_id: int, link_id: int):
     link.sync_orders = bool(form.sync_orders.data)
     link.sync_status = bool(form.sync_status.data)
     db.session.commit()
-    if is_htmx_request():
+    if wants_fragment():
         saved = SiteLinkForm(obj=link, formdata=None, link_id=link.id)
         return render_template("accounts/_site_link.html", site=site, link=link, form=saved, saved=True)
     flash(f"Settings of “{link.account.name}” on {site.name} saved.", "success")
@@ -134,7 +131,7 @@ def resume_link_account(site_id: int, link_id: int):
     link = get_site_link_or_404(site, link_id)
     link.account.resume()
     db.session.commit()
-    if is_htmx_request():
+    if wants_fragment():
         form = SiteLinkForm(obj=link, formdata=None, link_id=link.id)
         return render_template("accounts/_site_link.html", site=site, link=link, form=form)
     flash(f"“{link.account.name}” resumed.", "success")
@@ -142,7 +139,7 @@ def resume_link_account(site_id: int, link_id: int):
 
 
 def _done(site, message: str):
-    if is_htmx_request():
+    if wants_fragment():
         return _render_panel(site, status=200, message=message)
     flash(message, "success")
     return redirect(url_for("accounts.site_tab", site_id=site.id))

@@ -23,7 +23,7 @@ from portal.accounts.connection import check_connection
 from portal.accounts.forms import AccountForm
 from portal.extensions import db
 from portal.models import EmbeddedServicesAccount, SiteLink
-from portal.templating import is_htmx_request
+from portal.htmx import wants_fragment
 
 # Guarded by portal.security.access_guards(): admins of authorized subscribers only, else 404.
 bp = Blueprint("accounts", __name__, url_prefix="/embedded-services")
@@ -177,7 +177,7 @@ def resume(account_id: int):
 
 
 def _after_state_change(account: EmbeddedServicesAccount, message: str, *, clear_connection_result: bool = False):
-    if is_htmx_request():
+    if wants_fragment():
         # A Test connection result that offered Resume (or said "paused") is stale once resumed.
         return render_template("accounts/_status_panel.html", account=account, message=message,
                                clear_connection_result=clear_connection_result)
@@ -193,7 +193,7 @@ def delete(account_id: int):
     if reason is not None:
         # The page shows Delete disabled with the reason; this answers a stale page or a crafted POST.
         message = f"“{account.name}” cannot be deleted. {reason} Or deactivate it instead."
-        if is_htmx_request():
+        if wants_fragment():
             return render_template("accounts/_status_panel.html", account=account, message=message, error=True), 409
         flash(message, "error")
         return redirect(url_for("accounts.detail", account_id=account.id))
@@ -201,7 +201,7 @@ def delete(account_id: int):
     db.session.delete(account)
     db.session.commit()
     flash(f"Account “{name}” deleted.", "success")
-    if is_htmx_request():
+    if wants_fragment():
         return "", 204, {"HX-Redirect": url_for("accounts.index")}
     return redirect(url_for("accounts.index"))
 
@@ -218,7 +218,7 @@ def test_connection(account_id: int):
     outcome = check_connection(account)
     db.session.commit()
     still_paused = outcome.ok and account.is_paused
-    if is_htmx_request():
+    if wants_fragment():
         return render_template("accounts/_connection_result.html", account=account, outcome=outcome,
                                still_paused=still_paused)
     message = f"{outcome.outcome.label}: {outcome.message}"

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.extensions import db
 from portal.queue import enqueue, redis_connection, task_queue
 from portal.staff.views import bp
-from portal.templating import is_htmx_request
+from portal.htmx import wants_fragment
 
 PING_JOB = "jobs.diagnostics.ping"
 # A queued ping nobody picked up by then means no worker is serving this queue.
@@ -134,7 +134,7 @@ def ping():
         job = enqueue(PING_JOB, secrets.token_hex(8), result_ttl=600, failure_ttl=600)
     except (RedisError, OSError) as error:
         return _render_ping({"state": "redis-error", "error": _first_line(error)})
-    if is_htmx_request():
+    if wants_fragment():
         return _render_ping(_ping_result(job.id))
     return redirect(url_for("staff.ping_result", job_id=job.id))
 
@@ -198,6 +198,6 @@ def _seconds_since(moment: datetime | None) -> float:
 
 
 def _render_ping(ping: dict):
-    if is_htmx_request():
+    if wants_fragment():
         return render_template("staff/_ping.html", ping=ping)
     return render_template("staff/status.html", database=database_status(), redis=redis_status(), ping=ping)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import EmbeddedServicesAuthorizationEvent, Site, Subscriber
-from portal.templating import is_htmx_request
+from portal.htmx import wants_fragment
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 # Who may use this area: portal.security.access_guards(), checked before the CSRF token.
@@ -81,7 +81,7 @@ def withdraw_embedded_services(subscriber_id: int):
 
 
 def _after_change(subscriber: Subscriber, message: str):
-    if is_htmx_request():
+    if wants_fragment():
         [(s, site_count, event)] = _subscriber_rows(Subscriber.id == subscriber.id)
         return render_template("staff/_subscriber_row.html", s=s, site_count=site_count, event=event, message=message)
     flash(message, "success")
