@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from portal.settings import masked_url
+
 
 class EmbeddedRedisError(RuntimeError):
     pass
@@ -91,19 +93,8 @@ def wait_until_ready(url: str, timeout: float = 10.0, process: subprocess.Popen 
             return
         except (RedisConnectionError, FileNotFoundError, OSError):
             if time.monotonic() > deadline:
-                raise EmbeddedRedisError(f"Redis at {_without_password(url)} did not answer within {timeout:.0f}s")
+                raise EmbeddedRedisError(f"Redis at {masked_url(url)} did not answer within {timeout:.0f}s")
             time.sleep(0.05)
-
-
-def _without_password(url: str) -> str:
-    """The URL for log lines: an external Redis URL may carry a password."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -33,6 +33,17 @@ def _env_list(name: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def masked_url(url: str) -> str:
+    """``url`` with its password replaced, for log lines and pages (Redis and database URLs carry one)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def instance_path() -> Path:
     return Path(_env("PORTAL_INSTANCE_PATH", str(DEFAULT_INSTANCE_PATH)))
 

@@ -59,6 +59,6 @@ def test_worker_waits_for_redis_and_gives_up_with_a_clear_error(app, tmp_path):
     ("unix:///srv/portal/instance/redis.sock", "unix:///srv/portal/instance/redis.sock"),
 ])
 def test_redis_urls_are_shown_without_their_password(url, shown):
-    from portal.staff.status import masked_url
+    from portal.settings import masked_url
 
     assert masked_url(url) == shown

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import datetime, timezone
-from urllib.parse import urlsplit, urlunsplit
 
 from flask import abort, current_app, redirect, render_template, url_for
 from redis.exceptions import RedisError
@@ -18,22 +17,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 from portal.queue import enqueue, redis_connection, task_queue
-from portal.staff.views import bp
 from portal.htmx import wants_fragment
+from portal.settings import masked_url
+from portal.staff.views import bp
 
 PING_JOB = "jobs.diagnostics.ping"
 # A queued ping nobody picked up by then means no worker is serving this queue.
 PING_GIVE_UP_SECONDS = 30
 PENDING_STATES = {"queued", "started", "scheduled", "deferred", "created"}
-
-
-def masked_url(url: str) -> str:
-    """The URL with its password replaced, for showing on a page."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def database_status() -> dict:
