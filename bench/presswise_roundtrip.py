@@ -37,6 +37,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from portal.domain.addresses import Address  # noqa: E402
+from portal.domain.partner_urls import ConnectionAddressGuard  # noqa: E402
 from portal.partners.base import AccountSettings, Timeouts  # noqa: E402
 from portal.partners.presswise import PressWiseClient  # noqa: E402
 from portal.partners.presswise.client import HEADERS  # noqa: E402
@@ -144,7 +145,9 @@ def main() -> None:
     emulator = Emulator(args.url, args.control_token)
     order = sample_order(args.items)
     account = AccountSettings(emulator.url, USER, PASSWORD, CODE)
-    client = PressWiseClient(account, Timeouts(connect=5, read=30))
+    # As the portal calls partners: with the connection-address guard (the emulator's host allow-listed).
+    guard = ConnectionAddressGuard(frozenset({"127.0.0.1", "localhost"}))
+    client = PressWiseClient(account, Timeouts(connect=5, read=30), address_guard=guard)
     body = build_envelope("add_purchase_order", [
         ("auth", [("user", USER), ("pass", PASSWORD), ("code", CODE)]),
         ("data", purchase_order_data(order, customer_id="42")),
