@@ -115,7 +115,6 @@ def test_multi_address_order_has_no_ship_to_open_terms_and_pricing_in_the_commen
         subtotal=Decimal("1254.50"), tax1=Decimal("50.18"), tax2=Decimal("1.2"), vat=Decimal("10"),
         shipping_cost=Decimal("12"), total=Decimal("1327.88"),
     )
-    order.ships_to_one_address = False
 
     expected = HEAD + (
         "<data>"

@@ -38,3 +38,8 @@ class Address:
 
 ADDRESS_FIELDS = tuple(f.name for f in fields(Address))
 
+
+def ship_to_one_address(items) -> bool:
+    """True when every item ships to the same address (case and surrounding spaces aside)."""
+    return len({item.shipping_address.normalized() for item in items}) <= 1
+

@@ -95,6 +95,11 @@ def _value(x) -> str | None:
     return x.value if isinstance(x, enum.Enum) else x
 
 
+def tax_total(order) -> Decimal:
+    """Tax 1 + tax 2 + tax 3 + VAT: what invoices and PressWise's ``taxCost`` show as tax."""
+    return sum((getattr(order, name) or Decimal("0.00") for name in ("tax1", "tax2", "tax3", "vat")), Decimal("0.00"))
+
+
 def is_paid_or_open_terms(order: OrderLike) -> bool:
     return (
         _value(order.payment_status) == PaymentStatus.PAID.value

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
-from portal.domain.addresses import ADDRESS_FIELDS, Address
+from portal.domain.addresses import ADDRESS_FIELDS, Address, ship_to_one_address
 from portal.domain.orders import (
     Approval,
     EdocFileState,
@@ -29,6 +29,7 @@ from portal.domain.orders import (
     PaymentStatus,
     edoc_file_pending,
     integration_holds,
+    tax_total,
 )
 from portal.extensions import db
 from portal.models.types import ZERO, Money, UTCDateTime, utcnow
@@ -131,7 +132,7 @@ class Order(db.Model):
 
     @property
     def tax_total(self) -> Decimal:
-        return (self.tax1 or ZERO) + (self.tax2 or ZERO) + (self.tax3 or ZERO) + (self.vat or ZERO)
+        return tax_total(self)
 
     @property
     def is_paid(self) -> bool:
@@ -151,7 +152,7 @@ class Order(db.Model):
 
     @property
     def ships_to_one_address(self) -> bool:
-        return len({item.shipping_address.normalized() for item in self.items}) <= 1
+        return ship_to_one_address(self.items)
 
     def __repr__(self) -> str:
         return f"<Order {self.number}>"

@@ -7,9 +7,10 @@ order and every value follow the table of ``add_purchase_order`` in the contract
 
 from __future__ import annotations
 
-from decimal import Decimal
 
+from portal.domain.addresses import ship_to_one_address
 from portal.domain.orders import money as cents
+from portal.domain.orders import tax_total
 from portal.partners.presswise import ours
 from portal.partners.presswise.soap import Fields
 
@@ -37,21 +38,8 @@ def _payment_terms(order) -> str:
     return ""
 
 
-def _tax_total(order) -> Decimal:
-    if hasattr(order, "tax_total"):
-        return order.tax_total
-    return sum((getattr(order, n, None) or Decimal(0) for n in ("tax1", "tax2", "tax3", "vat")), Decimal(0))
-
-
-def _ships_to_one_address(order, items) -> bool:
-    if hasattr(order, "ships_to_one_address"):
-        return bool(order.ships_to_one_address)
-    return len({item.shipping_address for item in items}) <= 1
-
-
-def _customer_po(order, items) -> str:
-    first_item_po = text(getattr(items[0], "po_number", "")) if items else ""
-    return first_item_po or text(order.po_number)
+def _customer_po(order) -> str:
+    return text(order.po_number)
 
 
 def pricing_summary(order, items) -> str:
@@ -60,7 +48,7 @@ def pricing_summary(order, items) -> str:
         lines.append(f"Item {item.number}: {text(item.product_name)}, quantity {item.quantity}, price {money(item.price)}")
     lines += [
         f"Subtotal: {money(order.subtotal)}",
-        f"Tax: {money(_tax_total(order))}",
+        f"Tax: {money(tax_total(order))}",
         f"Shipping: {money(order.shipping_cost)}",
         f"Total: {money(order.total)}",
     ]
@@ -132,7 +120,7 @@ def purchase_order_data(
     data: Fields = [
         ("customerID", text(customer_id)),
         (ours.USER_ID_ELEMENT, text(user_id)),
-        ("customerPO", _customer_po(order, items)),
+        ("customerPO", _customer_po(order)),
         ("sourceOrderID", text(order.number)),
         ("btFirst", text(billing.first_name)),
         ("btLast", text(billing.last_name)),
@@ -154,13 +142,13 @@ def purchase_order_data(
         ("salesDate", "auto"),
         ("isReprint", "N"),
         ("subTotal", money(order.subtotal)),
-        ("taxCost", money(_tax_total(order))),
+        ("taxCost", money(tax_total(order))),
         ("shipCost", money(order.shipping_cost)),
         ("totalCost", money(order.total)),
         ("shipMethod", text(first.shipping_method) if first else ""),
         ("comments", comments(order, items, send_pricing=send_pricing_in_notes)),
     ]
-    if first is not None and _ships_to_one_address(order, items):
+    if first is not None and ship_to_one_address(items):
         data.append(("shipTo", ship_to(first)))
     data.extend(("item", order_item(item)) for item in items)
     return data
