@@ -49,11 +49,11 @@ def register_blueprints(app: Flask) -> None:
     from portal.routing import IdConverter
 
     app.url_map.converters["id"] = IdConverter
-    from portal.accounts.views import bp as accounts_bp
+    from portal.accounts import bp as accounts_bp
     from portal.auth.views import bp as auth_bp
     from portal.orders.views import bp as orders_bp
     from portal.sites.views import bp as sites_bp
-    from portal.staff.views import bp as staff_bp
+    from portal.staff import bp as staff_bp
     from portal.users.views import bp as users_bp
 
     app.register_blueprint(auth_bp)

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import click
 
+from portal.queue import QUEUE_KINDS
+
 
 @click.command("worker")
-@click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
+@click.option("--burst", is_flag=True, help="Quit when the queues are empty.")
+@click.option(
+    "--queue", "kinds", multiple=True, type=click.Choice(QUEUE_KINDS),
+    help="Serve only this queue (repeatable). Default: all of them, default first, sync last.",
+)
 @click.option(
     "--redis-timeout",
     default=30.0,
     show_default=True,
     help="Seconds to wait for Redis to answer before giving up (honcho starts every process at once).",
 )
-def worker_command(burst: bool, redis_timeout: float) -> None:
-    """Run an RQ worker on the portal's queue (with the scheduler, for retry intervals)."""
+def worker_command(burst: bool, kinds: tuple[str, ...], redis_timeout: float) -> None:
+    """Run an RQ worker on the portal's queues (with the scheduler, for retry intervals)."""
     from flask import current_app
     from rq import Worker
 
     from portal import embedded_redis
-    from portal.queue import redis_connection, task_queue
+    from portal.queue import all_queues, redis_connection, task_queue
 
     url = current_app.config["REDIS_URL"]
     try:
@@ -27,5 +33,6 @@ def worker_command(burst: bool, redis_timeout: float) -> None:
     except embedded_redis.EmbeddedRedisError as error:
         raise click.ClickException(str(error)) from error
 
-    worker = Worker([task_queue()], connection=redis_connection())
+    queues = [task_queue(kind) for kind in QUEUE_KINDS if kind in kinds] if kinds else all_queues()
+    worker = Worker(queues, connection=redis_connection())
     worker.work(with_scheduler=True, burst=burst)

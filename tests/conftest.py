@@ -47,6 +47,9 @@ def test_environment(tmp_path_factory):
         "RQ_QUEUE": f"portal-test-{os.getpid()}",
         "SECRET_KEY": "test-secret-key",
         "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        # Partner calls made by workers end fast when a test makes the emulator hang.
+        "PARTNER_CONNECT_TIMEOUT": "2",
+        "PARTNER_READ_TIMEOUT": "2",
     }
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
@@ -218,6 +221,7 @@ def rq_worker(migrated_database):
             log.flush()
             raise RuntimeError(f"worker did not start: {log_path.read_text()[-2000:]}")
         time.sleep(0.1)
+    process.log_path = log_path
     yield process
     process.terminate()
     try:
@@ -225,6 +229,23 @@ def rq_worker(migrated_database):
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+def wait_for_connection_test(client, account, timeout: float = 30.0):
+    """Press Test connection (HTMX) and follow the panel's polling until the worker's answer is in it.
+
+    Returns the last fragment. Needs the ``rq_worker`` fixture.
+    """
+    fragment = soup(client.htmx("post", f"/embedded-services/{account.id}/test"))
+    deadline = time.monotonic() + timeout
+    while fragment.select_one("#connection-result[hx-get]") is not None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Test connection did not settle within {timeout}s: {fragment}")
+        time.sleep(0.1)
+        db.session.expire_all()  # the worker changed the account meanwhile
+        fragment = soup(client.htmx("get", fragment.select_one("#connection-result")["hx-get"]))
+    db.session.expire_all()
+    return fragment
 
 
 def wait_for_job(job, timeout: float = 30.0):

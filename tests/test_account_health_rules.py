@@ -6,14 +6,23 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from portal.domain.account_health import Health, Outcome, classify, health_of
+from portal.domain.account_health import Health, Outcome, health_of
+from portal.domain.account_health import classify as classify_failure
 from portal.partners.base import (
+    PartnerAddressRefused,
     PartnerApiError,
     PartnerAuthError,
     PartnerProtocolError,
     PartnerTransientError,
     PartnerUnknownOutcome,
 )
+
+
+def classify(error, partner_name="The partner"):
+    """As the integration code calls it: the error's failure kind and its message."""
+    if error is None:
+        return classify_failure(None, partner_name=partner_name)
+    return classify_failure(error.failure, str(error), partner_name)
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 
@@ -28,6 +37,7 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
          Outcome.UNREACHABLE, False),
         (PartnerProtocolError("PressWise's answer is not valid"), Outcome.UNCLEAR_ANSWER, False),
         (PartnerApiError(7, "unknown customer"), Outcome.REFUSED, False),
+        (PartnerAddressRefused("The portal will not connect to 127.0.0.1 for rebind.example"), Outcome.REFUSED, False),
     ],
 )
 def test_classify(error, outcome, pauses):

@@ -39,6 +39,6 @@ def test_seed_authorizes_creates_and_attaches_idempotently(app, subscriber, staf
     assert account.url == presswise.url
 
     # The seeded credentials are the emulator's: the account really connects.
-    from portal.accounts.connection import check_connection
+    from portal.integration.connection import check_connection
 
     assert check_connection(account).ok

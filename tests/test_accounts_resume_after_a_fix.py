@@ -9,11 +9,11 @@ import pytest
 
 from portal.extensions import db
 from tests import embedded_factories
-from tests.conftest import soup
+from tests.conftest import soup, wait_for_connection_test
 
 
 @pytest.fixture
-def authorized(logged_in, subscriber):
+def authorized(logged_in, subscriber, rq_worker):
     embedded_factories.authorize(subscriber)
     db.session.commit()
     return logged_in
@@ -27,8 +27,7 @@ def paused_account(authorized, subscriber, presswise):
         subscriber, name="Emulator", url=settings.url, username=settings.username,
         password="not-the-password", authorization_code=settings.authorization_code)
     db.session.commit()
-    authorized.htmx("post", f"/embedded-services/{account.id}/test")
-    db.session.expire_all()
+    wait_for_connection_test(authorized, account)
     assert account.is_paused
     account.password = settings.password
     db.session.commit()
@@ -36,8 +35,7 @@ def paused_account(authorized, subscriber, presswise):
 
 
 def test_a_successful_test_of_a_paused_account_offers_resume(authorized, paused_account):
-    response = authorized.htmx("post", f"/embedded-services/{paused_account.id}/test")
-    fragment = soup(response)
+    fragment = wait_for_connection_test(authorized, paused_account)
     assert "Connection OK" in fragment.select_one(".connection-result").get_text()
     offer = fragment.select_one("form.still-paused")
     assert "still paused" in offer.get_text()
@@ -58,15 +56,15 @@ def test_a_successful_test_of_a_paused_account_offers_resume(authorized, paused_
 def test_a_successful_test_of_a_running_account_offers_nothing(authorized, paused_account):
     paused_account.resume()
     db.session.commit()
-    fragment = soup(authorized.htmx("post", f"/embedded-services/{paused_account.id}/test"))
+    fragment = wait_for_connection_test(authorized, paused_account)
     assert "Connection OK" in fragment.select_one(".connection-result").get_text()
     assert fragment.select_one("form.still-paused") is None
 
 
-def test_without_javascript_the_flash_says_it_is_still_paused(authorized, paused_account):
-    response = authorized.post(f"/embedded-services/{paused_account.id}/test")
-    page = soup(authorized.get(response.headers["Location"]))
-    assert "still paused" in page.select_one(".flash-success").get_text()
+def test_without_javascript_the_account_page_says_it_is_still_paused(authorized, paused_account):
+    wait_for_connection_test(authorized, paused_account)
+    page = soup(authorized.get(f"/embedded-services/{paused_account.id}"))
+    assert "still paused" in page.select_one("#connection-result form.still-paused").get_text()
     assert page.select_one("#account-status button.resume") is not None
 
 

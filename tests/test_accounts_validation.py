@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from portal.domain.partner_urls import PartnerUrlError, PartnerUrlRules, validate_partner_url
 from portal.extensions import db
-from portal.partners.base import PartnerAddressRefused
+from portal.domain.partner_calls import AddressRefused
 from portal.models import EmbeddedServicesAccount
 from tests import embedded_factories
 from tests.conftest import soup
@@ -187,7 +187,7 @@ def test_a_host_that_does_not_resolve_is_refused():
      "not-an-address"],
 )
 def test_the_guard_refuses_a_connection_to_an_internal_address(address):
-    with pytest.raises(PartnerAddressRefused, match=f"will not connect to {re.escape(address)} for mis.example.com"):
+    with pytest.raises(AddressRefused, match=f"will not connect to {re.escape(address)} for mis.example.com"):
         PRODUCTION.guard()("mis.example.com", address)
 
 
@@ -200,7 +200,7 @@ def test_the_guard_lets_an_allow_listed_host_reach_any_address():
     guard = PartnerUrlRules(require_https=True, allowed_hosts=("MIS.internal.example.", "[::1]")).guard()
     guard("mis.internal.example", "10.0.0.7")
     guard("::1", "::1")
-    with pytest.raises(PartnerAddressRefused):
+    with pytest.raises(AddressRefused):
         guard("other.internal.example", "10.0.0.7")
 
 

@@ -123,7 +123,7 @@ def test_turning_synchronize_orders_on_asks_for_confirmation(page, admin, subscr
     assert link.customer_id == "3003" and len(dialogs) == 2
 
 
-def test_test_connection_answers_in_place(page, admin, subscriber, presswise):
+def test_test_connection_answers_in_place(page, admin, subscriber, presswise, rq_worker):
     embedded_factories.authorize(subscriber)
     account = embedded_factories.account(
         subscriber, name="Emulator", url=presswise.url, username=presswise.account.username,
@@ -160,7 +160,7 @@ def test_staff_authorize_and_withdraw_rows(page, subscriber, staff_user):
     assert not subscriber.embedded_services_authorized
 
 
-def test_after_fixing_the_credentials_a_good_test_offers_resume(page, admin, subscriber, presswise):
+def test_after_fixing_the_credentials_a_good_test_offers_resume(page, admin, subscriber, presswise, rq_worker):
     embedded_factories.authorize(subscriber)
     account = embedded_factories.account(
         subscriber, name="Emulator", url=presswise.url, username=presswise.account.username,

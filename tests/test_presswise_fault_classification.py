@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from portal.domain.partner_calls import NextStep
 from portal.partners.base import (
     PartnerApiError,
     PartnerAuthError,
@@ -32,25 +33,25 @@ def push(presswise):
 
 
 @pytest.mark.parametrize(
-    "kind, error, stored",
+    "kind, error, step, stored",
     [
-        ("http500", PartnerTransientError, False),
-        ("code9", PartnerTransientError, False),
-        ("auth", PartnerAuthError, False),
-        ("hang", PartnerUnknownOutcome, False),
-        ("close", PartnerUnknownOutcome, False),
-        ("store_then_hang", PartnerUnknownOutcome, True),
-        ("malformed", PartnerProtocolError, True),
+        ("http500", PartnerTransientError, NextStep.RETRY, False),
+        ("code9", PartnerTransientError, NextStep.RETRY, False),
+        ("auth", PartnerAuthError, NextStep.PAUSE_ACCOUNT, False),
+        ("hang", PartnerUnknownOutcome, NextStep.RECONCILE, False),
+        ("close", PartnerUnknownOutcome, NextStep.RECONCILE, False),
+        ("store_then_hang", PartnerUnknownOutcome, NextStep.RECONCILE, True),
+        ("malformed", PartnerProtocolError, NextStep.RECONCILE, True),
     ],
 )
-def test_injected_fault_is_classified(presswise, kind, error, stored):
+def test_injected_fault_is_classified(presswise, kind, error, step, stored):
     presswise.inject_fault(kind, operation="add_purchase_order", seconds=30)
 
     with pytest.raises(error) as caught:
         push(presswise)
 
     assert type(caught.value) is error
-    assert caught.value.retriable == (error is not PartnerAuthError)
+    assert caught.value.next_step is step
     assert len(presswise.orders()) == (1 if stored else 0)
     presswise.client().push_order(sample_order(), customer_id="42")  # the fault was for one call only
 
@@ -145,7 +146,7 @@ def test_http_500_without_a_fault_body_is_transient_and_a_404_is_an_api_error(pr
     presswise.inject_fault("respond", body="Not found", http_status=404)
     with pytest.raises(PartnerApiError) as caught:
         push(presswise)
-    assert not caught.value.retriable
+    assert caught.value.next_step is NextStep.STOP
 
 
 def test_wrong_url_path_on_the_emulator_is_an_api_error(presswise):

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from portal.partners import client_for
+from portal.domain.partner_calls import NextStep
 from portal.partners.base import PartnerApiError, PartnerAuthError, PushResult
 from tests import factories
 from tests.fixtures.presswise import sample_address, sample_item, sample_order
@@ -78,7 +79,7 @@ def test_status_of_an_unknown_order_is_a_not_found_api_error(presswise):
     with pytest.raises(PartnerApiError) as caught:
         presswise.client().get_order_status("999999")
     assert caught.value.code == 3
-    assert not caught.value.retriable
+    assert caught.value.next_step is NextStep.STOP
 
 
 def test_create_user_then_adopt_the_existing_login(presswise):

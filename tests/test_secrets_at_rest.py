@@ -15,7 +15,8 @@ from portal import crypto
 from portal.extensions import db
 from portal.models import EmbeddedServicesAccount
 from tests import embedded_factories, factories
-from tests.conftest import soup
+from portal.integration.connection import check_connection
+from tests.conftest import soup, wait_for_connection_test
 
 PASSWORD = "Pw-plain-4f1c9e-never-shown"
 AUTH_CODE = "AC-plain-77d2b0-never-shown"
@@ -50,7 +51,8 @@ def test_database_row_holds_no_plaintext_secret(app, subscriber):
     assert PASSWORD not in repr(settings) and AUTH_CODE not in repr(settings)
 
 
-def test_no_page_and_no_log_line_contains_a_secret(app, authorized, subscriber, caplog, presswise):
+def test_no_page_no_log_line_and_no_job_argument_contains_a_secret(app, authorized, subscriber, caplog, presswise,
+                                                                  rq_worker):
     # The emulator's credentials, so Test connection really signs in.
     PASSWORD, AUTH_CODE = presswise.account.password, presswise.account.authorization_code  # noqa: N806
     caplog.set_level(logging.DEBUG)
@@ -77,13 +79,17 @@ def test_no_page_and_no_log_line_contains_a_secret(app, authorized, subscriber, 
                 f"/embedded-services/sites/{site.id}", "/embedded-services/new"]:
         pages.append(authorized.get(url))
         assert pages[-1].status_code == 200, url
-    pages.append(authorized.htmx("post", f"/embedded-services/{account.id}/test"))
-    assert "Connection OK" in pages[-1].get_data(as_text=True)
+    worker_log_start = rq_worker.log_path.stat().st_size
+    fragments = [wait_for_connection_test(authorized, account)]
+    assert "Connection OK" in str(fragments[-1])
     # Wrong credentials at the partner: the error path must not echo them either.
     account.password = PASSWORD + "-wrong"
     db.session.commit()
-    pages.append(authorized.htmx("post", f"/embedded-services/{account.id}/test"))
-    assert "Wrong credentials" in pages[-1].get_data(as_text=True)
+    fragments.append(wait_for_connection_test(authorized, account))
+    assert "Wrong credentials" in str(fragments[-1])
+    # The same call in this process, so the client's own log lines are captured below.
+    assert check_connection(account).outcome.value == "wrong_credentials"
+    db.session.rollback()
 
     edit_form = soup(authorized.get(f"/embedded-services/{account.id}/edit"))
     assert edit_form.select_one("#password").get("value", "") == ""
@@ -92,6 +98,12 @@ def test_no_page_and_no_log_line_contains_a_secret(app, authorized, subscriber, 
         body = page.get_data(as_text=True)
         for secret in (PASSWORD, AUTH_CODE):
             assert secret not in body, f"{page.request.path} shows a secret"
+    for fragment in fragments:
+        assert PASSWORD not in str(fragment) and AUTH_CODE not in str(fragment)
+    # The worker logs each job with its arguments: account IDs, never a secret.
+    worker_lines = rq_worker.log_path.read_bytes()[worker_log_start:].decode("utf-8", "replace")
+    assert "jobs.connection.test_connection(" in worker_lines, "the check reads real worker lines"
+    assert PASSWORD not in worker_lines and AUTH_CODE not in worker_lines
     assert caplog.records, "the partner client logs its calls, so this check looks at real lines"
     for record in caplog.records:
         line = record.getMessage() + " " + str(record.args)
@@ -150,9 +162,7 @@ def test_a_secret_no_configured_key_can_read_is_reported_not_a_500(app, authoriz
     with pytest.raises(crypto.SecretUnreadable) as caught:
         account.partner_settings()
     assert PASSWORD not in str(caught.value)
-    response = authorized.htmx("post", f"/embedded-services/{account.id}/test")
-    assert response.status_code == 200
-    assert "cannot be decrypted" in soup(response).select_one(".connection-result").get_text()
+    assert "cannot be decrypted" in check_connection(account).message
 
     # The remedy works: the edit form opens (it never decrypts) and new secrets are stored.
     assert authorized.get(f"/embedded-services/{account.id}/edit").status_code == 200

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.access import accounts_query, get_account_or_404, get_site_link_or_404
 from portal.accounts.forms import AttachForm, SiteLinkForm
-from portal.accounts.views import bp
+from portal.accounts.blueprint import bp
 from portal.extensions import db
 from portal.models import EmbeddedServicesAccount, SiteLink
 from portal.tenancy import get_site_or_404

@@ -8,26 +8,19 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal.accounts.access import (
-    accounts_query,
-    embedded_services_enabled,
-    get_account_or_404,
-)
-from portal.accounts.connection import check_connection
+from portal.accounts.access import accounts_query, get_account_or_404
+from portal.accounts.blueprint import bp
 from portal.accounts.forms import AccountForm
 from portal.extensions import db
+from portal.integration.connection import QueueUnavailable, latest_connection_test, start_connection_test
 from portal.models import EmbeddedServicesAccount, SiteLink
 from portal.htmx import wants_fragment
-
-# Guarded by portal.security.access_guards(): admins of authorized subscribers only, else 404.
-bp = Blueprint("accounts", __name__, url_prefix="/embedded-services")
-bp.add_app_template_global(embedded_services_enabled, "embedded_services_enabled")
 
 
 @bp.after_request
@@ -81,7 +74,11 @@ def detail(account_id: int):
         select(SiteLink).where(SiteLink.account_id == account.id)
         .options(selectinload(SiteLink.site)).order_by(SiteLink.id)
     ).all()
-    return render_template("accounts/detail.html", account=account, links=links)
+    try:
+        test = latest_connection_test(account.id)
+    except QueueUnavailable:
+        test = None
+    return render_template("accounts/detail.html", account=account, links=links, test=test)
 
 
 @bp.route("/<id:account_id>/edit", methods=["GET", "POST"])
@@ -208,24 +205,43 @@ def delete(account_id: int):
 
 @bp.route("/<id:account_id>/test", methods=["POST"])
 def test_connection(account_id: int):
-    """Test connection: an authenticated call to the partner; OK, wrong credentials or unreachable.
+    """Start Test connection: a worker signs in to the partner; the panel polls for the answer.
 
+    A click while a test is waiting or running shows that one instead of starting another.
     A successful test does not lift a pause by itself: resuming starts pushes again (every
     order held back meanwhile goes out), so a person decides, with the Resume button the
-    answer offers ("Connection OK. The account is still paused: Resume now").
+    answer offers.
     """
     account = get_account_or_404(account_id)
-    outcome = check_connection(account)
-    db.session.commit()
-    still_paused = outcome.ok and account.is_paused
-    if wants_fragment():
-        return render_template("accounts/_connection_result.html", account=account, outcome=outcome,
-                               still_paused=still_paused)
-    message = f"{outcome.outcome.label}: {outcome.message}"
-    if still_paused:
-        message += " The account is still paused: press Resume to send with it again."
-    flash(message, "success" if outcome.ok else "error")
-    return redirect(url_for("accounts.detail", account_id=account.id))
+    try:
+        test = start_connection_test(account)
+    except QueueUnavailable:
+        return _connection_test_answer(account, None, queue_down=True)
+    if not wants_fragment():
+        flash("Testing the connection: the answer appears below in a few seconds.", "info")
+        return redirect(url_for("accounts.detail", account_id=account.id))
+    return _connection_test_answer(account, test)
 
 
-from portal.accounts import site_tab  # noqa: E402,F401  (registers the site tab routes on bp)
+@bp.route("/<id:account_id>/test")
+def connection_test(account_id: int):
+    """Where the account's latest Test connection is; HTMX polls this until it has an answer."""
+    account = get_account_or_404(account_id)
+    if not wants_fragment():
+        return redirect(url_for("accounts.detail", account_id=account.id))
+    try:
+        test = latest_connection_test(account.id)
+    except QueueUnavailable:
+        return _connection_test_answer(account, None, queue_down=True)
+    return _connection_test_answer(account, test)
+
+
+def _connection_test_answer(account: EmbeddedServicesAccount, test, *, queue_down: bool = False):
+    status = 503 if queue_down else 200
+    if queue_down and not wants_fragment():
+        flash("The job queue is not answering, so the test could not start. Try again in a moment.", "error")
+        return redirect(url_for("accounts.detail", account_id=account.id))
+    # The status panel changes when a test finishes (health, pause): refresh it alongside.
+    return render_template("accounts/_connection_test.html", account=account, test=test, queue_down=queue_down,
+                           refresh_status=test is not None and not test.running), status
+

@@ -13,14 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from portal.partners.base import (
-    PartnerApiError,
-    PartnerAuthError,
-    PartnerError,
-    PartnerProtocolError,
-    PartnerTransientError,
-    PartnerUnknownOutcome,
-)
+from portal.domain.partner_calls import Failure
 
 MAX_REASON_LENGTH = 500
 
@@ -79,32 +72,30 @@ class CallOutcome:
         return self.outcome is Outcome.WRONG_CREDENTIALS
 
 
-def classify(error: BaseException | None, partner_name: str = "The partner") -> CallOutcome:
-    """Turn a partner call's result (None: success) into what we tell people and record."""
-    if error is None:
+def classify(failure: Failure | None, reason: str = "", partner_name: str = "The partner") -> CallOutcome:
+    """Turn a partner call's result (``failure`` None: success) into what we tell people and record."""
+    if failure is None:
         return CallOutcome(Outcome.OK, f"{partner_name} answered and accepted the credentials.")
-    detail = truncate(str(error) or error.__class__.__name__, MAX_REASON_LENGTH - 80)
+    detail = truncate(reason or failure.value.replace("_", " "), MAX_REASON_LENGTH - 80)
 
     def say(prefix: str, text: str = detail) -> str:
         # Client messages mostly lead with what happened with the partner already ("PressWise refused
         # the credentials: …", "Cannot connect to PressWise: …"): a prefix would say it twice.
         return text if _lead_names(text, partner_name) else f"{partner_name} {prefix}: {text}"
 
-    if isinstance(error, PartnerAuthError):
+    if failure is Failure.WRONG_CREDENTIALS:
         return CallOutcome(Outcome.WRONG_CREDENTIALS, say("refused the credentials"))
-    if isinstance(error, PartnerTransientError):
+    if failure is Failure.NOT_SENT:
         return CallOutcome(Outcome.UNREACHABLE, say("could not be reached"))
-    if isinstance(error, PartnerProtocolError):
+    if failure is Failure.BAD_ANSWER:
         return CallOutcome(Outcome.UNCLEAR_ANSWER, say("gave no usable answer"))
-    if isinstance(error, PartnerUnknownOutcome):
+    if failure is Failure.UNKNOWN_OUTCOME:
         # No answer in time (or the connection dropped): for people that is "unreachable".
         # The client's wording is about pushes ("…; the order may have been stored"): keep the reason.
         return CallOutcome(Outcome.UNREACHABLE, say("did not answer", detail.split(";")[0]))
-    if isinstance(error, PartnerApiError):
-        return CallOutcome(Outcome.REFUSED, say("refused the request"))
-    if isinstance(error, PartnerError):
+    if failure is Failure.ADDRESS_REFUSED:
         return CallOutcome(Outcome.REFUSED, say("call failed"))
-    return CallOutcome(Outcome.UNREACHABLE, say("call failed"))
+    return CallOutcome(Outcome.REFUSED, say("refused the request"))
 
 
 def _lead_names(text: str, partner_name: str) -> bool:

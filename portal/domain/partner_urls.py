@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
-from portal.partners.base import PartnerAddressRefused
+from portal.domain.partner_calls import AddressRefused
 
 MAX_URL_LENGTH = 500
 
@@ -67,7 +67,7 @@ class ConnectionAddressGuard:
             return
         address = _ip_literal(ip.split("%", 1)[0])
         if address is None or _is_internal(address):
-            raise PartnerAddressRefused(
+            raise AddressRefused(
                 f"The portal will not connect to {ip} for {host}: it is an internal address, "
                 "and the portal only calls public hosts."
             )

@@ -11,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable, Protocol
 
+from portal.domain.partner_calls import Failure, NextStep, next_step
+
 
 # --- configuration -----------------------------------------------------------------
 
@@ -35,9 +37,13 @@ class Timeouts:
 # --- outcomes ----------------------------------------------------------------------
 
 class PartnerError(Exception):
-    """Base of every failure a partner call can end in. ``retriable`` says whether to try again."""
+    """Base of every failure a partner call can end in.
 
-    retriable = False
+    ``failure`` says what happened and ``next_step`` what the caller must do: never "just
+    send it again" after an unknown outcome, which is how orders get duplicated.
+    """
+
+    failure = Failure.REFUSED
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -46,9 +52,15 @@ class PartnerError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def next_step(self) -> NextStep:
+        return next_step(self.failure)
+
 
 class PartnerAuthError(PartnerError):
     """Wrong credentials: stop using the account until a person fixes it."""
+
+    failure = Failure.WRONG_CREDENTIALS
 
 
 class PartnerApiError(PartnerError):
@@ -64,9 +76,12 @@ class PartnerAddressRefused(PartnerError):
     """The connection reached an address the portal will not call (e.g. a host whose DNS answer
     changed to 127.0.0.1 after its URL was checked). Checked before anything is sent."""
 
+    failure = Failure.ADDRESS_REFUSED
+
 
 # Called with the URL's host and the IP address a new connection reached, before anything is
-# sent on it; raises ``PartnerAddressRefused`` to stop the call. Keep it hashable (clients are
+# sent on it; raises ``portal.domain.partner_calls.AddressRefused`` to stop the call (the
+# client reports it as ``PartnerAddressRefused``). Keep it hashable (clients are
 # cached per guard).
 AddressGuard = Callable[[str, str], None]
 
@@ -74,7 +89,7 @@ AddressGuard = Callable[[str, str], None]
 class PartnerTransientError(PartnerError):
     """Nothing was stored, or the partner said so: timeout before sending, refused, 5xx, Fault, code 9."""
 
-    retriable = True
+    failure = Failure.NOT_SENT
 
 
 class PartnerUnknownOutcome(PartnerError):
@@ -83,11 +98,13 @@ class PartnerUnknownOutcome(PartnerError):
     Before pushing again, ask the partner (``find_orders``) whether it did.
     """
 
-    retriable = True
+    failure = Failure.UNKNOWN_OUTCOME
 
 
 class PartnerProtocolError(PartnerUnknownOutcome):
     """The answer was not a valid response (malformed, hostile, too large, missing fields)."""
+
+    failure = Failure.BAD_ANSWER
 
 
 # --- results -----------------------------------------------------------------------

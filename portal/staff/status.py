@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.queue import enqueue, redis_connection, task_queue
 from portal.htmx import wants_fragment
 from portal.settings import masked_url
-from portal.staff.views import bp
+from portal.staff.blueprint import bp
 
 PING_JOB = "jobs.diagnostics.ping"
 # A queued ping nobody picked up by then means no worker is serving this queue.

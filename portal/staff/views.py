@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -10,10 +10,7 @@ from sqlalchemy.orm import selectinload
 from portal.extensions import db
 from portal.models import EmbeddedServicesAuthorizationEvent, Site, Subscriber
 from portal.htmx import wants_fragment
-
-bp = Blueprint("staff", __name__, url_prefix="/staff")
-# Who may use this area: portal.security.access_guards(), checked before the CSRF token.
-
+from portal.staff.blueprint import bp
 
 
 @bp.route("/")
@@ -87,5 +84,3 @@ def _after_change(subscriber: Subscriber, message: str):
     flash(message, "success")
     return redirect(url_for("staff.subscribers"))
 
-
-from portal.staff import status  # noqa: E402,F401  (registers the status routes on bp)

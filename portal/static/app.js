@@ -8,12 +8,13 @@ document.addEventListener("htmx:configRequest", function (event) {
 
 // A failed request still shows its message instead of doing nothing:
 // - the server's error handlers address a message box to #htmx-error (HX-Retarget), whatever the status;
-// - views answer refused actions (400, 409) and invalid forms (422) with a fragment for their own target.
+// - views answer refused actions (400, 409), invalid forms (422) and "the queue is down" (503) with a fragment
+//   for their own target.
 // Anything else (no fragment at all) falls through to htmx:responseError below.
 document.addEventListener("htmx:beforeSwap", function (event) {
   var status = event.detail.xhr.status;
   var toErrorBox = event.detail.target && event.detail.target.id === "htmx-error";
-  if (toErrorBox || status === 422 || status === 409 || status === 400) {
+  if (toErrorBox || status === 422 || status === 409 || status === 400 || status === 503) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }

@@ -32,8 +32,10 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 from urllib3.util.ssl_match_hostname import CertificateError
 
+from portal.domain.partner_calls import AddressRefused
 from portal.partners.base import (
     AccountSettings,
+    PartnerAddressRefused,
     AddressGuard,
     FoundOrder,
     PartnerApiError,
@@ -311,6 +313,9 @@ class _AddressCheckedConnection:
         sock = super()._new_conn()
         try:
             self.address_guard(self.host, sock.getpeername()[0])
+        except AddressRefused as refused:
+            sock.close()
+            raise PartnerAddressRefused(str(refused)) from None
         except BaseException:
             sock.close()
             raise

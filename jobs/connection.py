@@ -1,0 +1,19 @@
+"""Test connection, run by a worker so a slow partner never holds a web thread."""
+
+from __future__ import annotations
+
+from jobs import with_app_context
+from portal.extensions import db
+from portal.integration.connection import check_connection
+from portal.models import EmbeddedServicesAccount
+
+
+@with_app_context
+def test_connection(account_id: int) -> dict | None:
+    """Call the partner with the account's stored credentials; the answer goes on the account too."""
+    account = db.session.get(EmbeddedServicesAccount, account_id)
+    if account is None:
+        return None  # deleted meanwhile: nothing to test
+    outcome = check_connection(account)
+    db.session.commit()
+    return {"outcome": outcome.outcome.value, "message": outcome.message}
