@@ -1,4 +1,4 @@
-"""``flask`` CLI commands: demo data, the worker, and secret key rotation."""
+"""``flask`` CLI commands: demo data, the worker, the cron process, and secret key rotation."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ def rotate_secrets_command() -> None:
 
 
 def register(app: Flask) -> None:
+    from portal.cron import cron_command
     from portal.demo import demo_cli
     from portal.worker import worker_command
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(cron_command)
     app.cli.add_command(secrets_cli)

@@ -104,6 +104,16 @@ def _positive_float(name: str, default: str) -> float:
     return value
 
 
+def _retry_delays(name: str, default: str) -> tuple[float, ...]:
+    from portal.domain.push import parse_retry_delays
+
+    raw = _env(name, default)
+    try:
+        return parse_retry_delays(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be seconds separated by commas, like 10,30,120; not {raw!r}") from None
+
+
 def load_settings(overrides: dict | None = None) -> dict:
     """Build the Flask config mapping for the environment named by PORTAL_ENV."""
     overrides = dict(overrides or {})
@@ -163,6 +173,12 @@ def load_settings(overrides: dict | None = None) -> dict:
         # Dev/demo only: the emulator the demo account points at.
         "PRESSWISE_EMULATOR_URL": _env("PRESSWISE_EMULATOR_URL", "http://127.0.0.1:8765/r/wsdl-order2.php"),
         "ORDERS_PER_PAGE": _positive_int("ORDERS_PER_PAGE", "50"),
+        # Waits before the 2nd, 3rd, … attempt of a push that failed for a passing reason.
+        "PUSH_RETRY_DELAYS": _retry_delays("PUSH_RETRY_DELAYS", "10,30,120,600,1800"),
+        # How long a claimed push belongs to its worker; 0: a little above the push job's timeout.
+        "PUSH_LEASE_SECONDS": _non_negative_int("PUSH_LEASE_SECONDS", "0"),
+        # How often `flask cron` has the sweep look for pushes that need a worker.
+        "SWEEP_INTERVAL": _positive_int("SWEEP_INTERVAL", "10"),
         # Reverse proxies in front of gunicorn whose X-Forwarded-* headers are trusted (wsgi.py).
         "TRUSTED_PROXY_HOPS": _non_negative_int("TRUSTED_PROXY_HOPS", "0"),
         "SESSION_COOKIE_HTTPONLY": True,

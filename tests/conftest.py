@@ -26,7 +26,7 @@ from tests import factories
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["tests.fixtures.presswise", "tests.fixtures.browser"]
+pytest_plugins = ["tests.fixtures.presswise", "tests.fixtures.browser", "tests.fixtures.push"]
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +50,8 @@ def test_environment(tmp_path_factory):
         # Partner calls made by workers end fast when a test makes the emulator hang.
         "PARTNER_CONNECT_TIMEOUT": "2",
         "PARTNER_READ_TIMEOUT": "2",
+        # Retries a second apart, so tests of back-off finish quickly.
+        "PUSH_RETRY_DELAYS": "1,1,1",
     }
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)

@@ -53,6 +53,25 @@ def site_link(account_obj, site, **fields) -> SiteLink:
     return link
 
 
+def pushing_account(site, **fields) -> EmbeddedServicesAccount:
+    """An account attached to ``site`` with Synchronize Orders on: eligible orders of the site get a push row."""
+    authorize(site.subscriber)
+    account_obj = account(site.subscriber, **fields)
+    site_link(account_obj, site, sync_orders=True)
+    return account_obj
+
+
+def queued_pushes(order) -> int:
+    """How many push rows the order has (one per account it was queued for)."""
+    from sqlalchemy import func, select
+
+    from portal.models import OrderIntegration
+
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(OrderIntegration)
+                             .where(OrderIntegration.order_id == order.id))
+
+
 def tenant_objects(other_tenant: dict) -> dict:
     """Embedded Services objects of another tenant, keyed by the URL argument that names them."""
     authorize(other_tenant["subscriber"])

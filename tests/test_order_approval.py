@@ -1,13 +1,11 @@
 """Approving and denying items: HTMX row swap with the rules panel, redirects, errors, CSRF, tenants."""
 
-import logging
-
 import pytest
 from bs4 import BeautifulSoup
 
 from portal.extensions import db
 from portal.models import OrderItem
-from tests import factories
+from tests import embedded_factories, factories
 from tests.conftest import soup
 
 
@@ -28,8 +26,9 @@ def approval_of(item):
     return db.session.get(OrderItem, item.id)
 
 
-def test_approving_the_last_item_with_htmx(logged_in, order, caplog):
-    caplog.set_level(logging.INFO, logger="portal.orders.events")
+def test_approving_the_last_item_with_htmx(logged_in, order):
+    embedded_factories.pushing_account(order.site)
+    db.session.commit()
     item = order.items[1]
     response = logged_in.htmx("POST", url(order, item), data={"decision": "approve"})
     assert response.status_code == 200
@@ -46,7 +45,7 @@ def test_approving_the_last_item_with_htmx(logged_in, order, caplog):
     assert "2 of 2 approved" in out_of_band.find(id="order-badges").text
     saved = approval_of(item)
     assert saved.approval == "approved" and saved.approval_changed_at is not None
-    assert "became eligible for partner push: True" in caplog.text
+    assert embedded_factories.queued_pushes(order) == 1, "it became eligible: queued for the account"
 
 
 def test_the_row_comes_first_so_the_browser_parses_it_as_table_rows(logged_in, order):
@@ -54,8 +53,9 @@ def test_the_row_comes_first_so_the_browser_parses_it_as_table_rows(logged_in, o
     assert response.get_data(as_text=True).lstrip().startswith("<tbody")
 
 
-def test_denying_without_javascript_redirects_to_the_item(logged_in, order, caplog):
-    caplog.set_level(logging.INFO, logger="portal.orders.events")
+def test_denying_without_javascript_redirects_to_the_item(logged_in, order):
+    embedded_factories.pushing_account(order.site)
+    db.session.commit()
     item = order.items[0]
     response = logged_in.post(url(order, item), data={"decision": "deny"})
     assert response.status_code == 302
@@ -65,7 +65,7 @@ def test_denying_without_javascript_redirects_to_the_item(logged_in, order, capl
     assert page.select_one(f"#item-{item.id} .approval .badge").text == "Denied"
     assert "Item #1 was denied." in page.select_one("#integration-rules").text
     assert approval_of(item).approval == "denied"
-    assert "became eligible for partner push: False" in caplog.text
+    assert embedded_factories.queued_pushes(order) == 0, "still held back: nothing queued"
 
 
 def test_a_denied_item_can_be_approved_again(logged_in, order):

@@ -1,14 +1,12 @@
 """Approving every pending item of an order at once: one POST, HTMX swap of the items with the
 rules panel out of band, a redirect with a flash without JavaScript; denied items untouched."""
 
-import logging
-
 import pytest
 from bs4 import BeautifulSoup
 
 from portal.extensions import db
 from portal.models import Order
-from tests import factories
+from tests import embedded_factories, factories
 from tests.conftest import soup
 
 
@@ -44,10 +42,10 @@ def test_the_button_is_offered_from_two_pending_items_up(logged_in, subscriber, 
     assert box is not None and box.select_one("form") is None  # its own Approve button is the same click
 
 
-def test_approving_with_htmx_swaps_the_items_and_refreshes_the_rules(logged_in, subscriber, caplog):
-    caplog.set_level(logging.INFO, logger="portal.orders.events")
+def test_approving_with_htmx_swaps_the_items_and_refreshes_the_rules(logged_in, subscriber):
     order = factories.order(factories.site(subscriber), paid=True,
                             items=[{"approval": "pending"}, {}, {"approval": "pending"}])
+    embedded_factories.pushing_account(order.site)
     db.session.commit()
     response = logged_in.htmx("POST", url(order))
     assert response.status_code == 200
@@ -62,15 +60,16 @@ def test_approving_with_htmx_swaps_the_items_and_refreshes_the_rules(logged_in, 
     assert rules["hx-swap-oob"] == "true" and "Ready to push" in rules.text
     assert "3 of 3 approved" in page.select_one("#order-badges[hx-swap-oob=true]").text
     assert approvals(order) == ["approved"] * 3
-    assert "became eligible for partner push: True" in caplog.text
+    assert embedded_factories.queued_pushes(order) == 1, "it became eligible: queued for the account"
 
 
-def test_denied_items_keep_their_decision(logged_in, order, caplog):
-    caplog.set_level(logging.INFO, logger="portal.orders.events")
+def test_denied_items_keep_their_decision(logged_in, order):
+    embedded_factories.pushing_account(order.site)
+    db.session.commit()
     page = soup(logged_in.htmx("POST", url(order)))
     assert approvals(order) == ["approved", "denied", "approved", "approved"]
     assert [li.text.strip() for li in page.select("#integration-rules li.hold")] == ["Item #2 was denied."]
-    assert "became eligible for partner push: False" in caplog.text
+    assert embedded_factories.queued_pushes(order) == 0, "a denied item holds it back: nothing queued"
 
 
 def test_without_javascript_it_redirects_with_a_message(logged_in, order):

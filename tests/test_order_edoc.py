@@ -1,13 +1,11 @@
 """Marking an eDocBuilder file ready: the last hold clears, wrong items get a clear error, tenants."""
 
-import logging
-
 import pytest
 from bs4 import BeautifulSoup
 
 from portal.extensions import db
 from portal.models import OrderItem
-from tests import factories
+from tests import embedded_factories, factories
 from tests.conftest import soup
 
 
@@ -28,8 +26,9 @@ def state_of(item):
     return db.session.get(OrderItem, item.id).edoc_file_state
 
 
-def test_mark_file_ready_with_htmx_clears_the_last_hold(logged_in, order, caplog):
-    caplog.set_level(logging.INFO, logger="portal.orders.events")
+def test_mark_file_ready_with_htmx_clears_the_last_hold(logged_in, order):
+    embedded_factories.pushing_account(order.site)
+    db.session.commit()
     item = order.items[0]
     response = logged_in.htmx("POST", url(order, item))
     assert response.status_code == 200
@@ -42,7 +41,7 @@ def test_mark_file_ready_with_htmx_clears_the_last_hold(logged_in, order, caplog
     rules = out_of_band.select_one("#integration-rules")
     assert rules["hx-swap-oob"] == "true" and "Ready to push" in rules.text
     assert state_of(item) == "ready"
-    assert "became eligible for partner push: True" in caplog.text
+    assert embedded_factories.queued_pushes(order) == 1, "it became eligible: queued for the account"
 
 
 def test_mark_file_ready_without_javascript(logged_in, order):

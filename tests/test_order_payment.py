@@ -1,12 +1,10 @@
 """Recording a payment: success with and without HTMX, field errors, already paid, CSRF, tenants."""
 
-import logging
-
 import pytest
 
 from portal.extensions import db
 from portal.models import Order
-from tests import factories
+from tests import embedded_factories, factories
 from tests.conftest import soup
 
 
@@ -22,8 +20,9 @@ def reload(order):
     return db.session.get(Order, order.id)
 
 
-def test_mark_paid_without_javascript_redirects_with_a_message(logged_in, order, caplog):
-    caplog.set_level(logging.INFO, logger="portal.orders.events")
+def test_mark_paid_without_javascript_redirects_with_a_message(logged_in, order):
+    embedded_factories.pushing_account(order.site)
+    db.session.commit()
     response = logged_in.post(f"/orders/{order.id}/payment", data={"method": "check", "reference": " CHK-1001 "})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/orders/{order.id}#payment")
@@ -34,7 +33,7 @@ def test_mark_paid_without_javascript_redirects_with_a_message(logged_in, order,
     assert "Payment recorded for order 61001." in page.select_one(".flash-success").text
     assert page.select_one("#payment .payment-status").text.strip() == "Paid"
     assert "Ready to push" in page.select_one("#integration-rules").text
-    assert "became eligible for partner push: True" in caplog.text
+    assert embedded_factories.queued_pushes(order) == 1, "it became eligible: queued for the account"
 
 
 def test_mark_paid_with_htmx_returns_the_panel_and_refreshes_the_rules(logged_in, order):
@@ -54,14 +53,14 @@ def test_mark_paid_with_htmx_returns_the_panel_and_refreshes_the_rules(logged_in
     assert reload(order).is_paid
 
 
-def test_marking_an_order_on_open_terms_paid(logged_in, subscriber, caplog):
-    caplog.set_level(logging.INFO, logger="portal.orders.events")
+def test_marking_an_order_on_open_terms_paid(logged_in, subscriber):
     order = factories.order(factories.site(subscriber), payment_method="open_terms")
+    embedded_factories.pushing_account(order.site)
     db.session.commit()
     response = logged_in.post(f"/orders/{order.id}/payment", data={"method": "check"})
     assert response.status_code == 302
     assert reload(order).payment_status == "paid"
-    assert "became eligible for partner push: False" in caplog.text  # open terms was eligible already
+    assert embedded_factories.queued_pushes(order) == 0, "open terms was eligible already: no new event"
 
 
 def test_paying_with_a_pending_item_keeps_the_approval_hold(logged_in, subscriber):

@@ -15,6 +15,7 @@ from portal.accounts.access import accounts_query, get_account_or_404, get_site_
 from portal.accounts.forms import AttachForm, SiteLinkForm
 from portal.accounts.blueprint import bp
 from portal.extensions import db
+from portal.integration.push import resume_pushes
 from portal.models import EmbeddedServicesAccount, SiteLink
 from portal.tenancy import get_site_or_404
 from portal.routing import id_or_none
@@ -131,6 +132,8 @@ def resume_link_account(site_id: int, link_id: int):
     link = get_site_link_or_404(site, link_id)
     link.account.resume()
     db.session.commit()
+    if link.account.is_usable:
+        resume_pushes(link.account)
     if wants_fragment():
         form = SiteLinkForm(obj=link, formdata=None, link_id=link.id)
         return render_template("accounts/_site_link.html", site=site, link=link, form=form)

@@ -19,6 +19,7 @@ from portal.accounts.blueprint import bp
 from portal.accounts.forms import AccountForm
 from portal.extensions import db
 from portal.integration.connection import QueueUnavailable, latest_connection_test, start_connection_test
+from portal.integration.push import resume_pushes
 from portal.models import EmbeddedServicesAccount, SiteLink
 from portal.htmx import wants_fragment
 
@@ -161,7 +162,8 @@ def reactivate(account_id: int):
     account = get_account_or_404(account_id)
     account.active = True
     db.session.commit()
-    return _after_state_change(account, f"Account “{account.name}” reactivated.")
+    waiting = resume_pushes(account) if account.is_usable else 0
+    return _after_state_change(account, f"Account “{account.name}” reactivated.{_sending_again(waiting)}")
 
 
 @bp.route("/<id:account_id>/resume", methods=["POST"])
@@ -170,7 +172,15 @@ def resume(account_id: int):
     account = get_account_or_404(account_id)
     account.resume()
     db.session.commit()
-    return _after_state_change(account, f"Account “{account.name}” resumed.", clear_connection_result=True)
+    waiting = resume_pushes(account) if account.is_usable else 0
+    return _after_state_change(account, f"Account “{account.name}” resumed.{_sending_again(waiting)}",
+                               clear_connection_result=True)
+
+
+def _sending_again(waiting: int) -> str:
+    if not waiting:
+        return ""
+    return f" {waiting} waiting order{'' if waiting == 1 else 's'} {'is' if waiting == 1 else 'are'} being sent."
 
 
 def _after_state_change(account: EmbeddedServicesAccount, message: str, *, clear_connection_result: bool = False):
@@ -203,36 +213,29 @@ def delete(account_id: int):
     return redirect(url_for("accounts.index"))
 
 
-@bp.route("/<id:account_id>/test", methods=["POST"])
+@bp.route("/<id:account_id>/test", methods=["GET", "POST"])
 def test_connection(account_id: int):
-    """Start Test connection: a worker signs in to the partner; the panel polls for the answer.
+    """Test connection. POST starts one: a worker signs in to the partner (a click while a test
+    waits or runs shows that one). GET answers where the latest one is; HTMX polls it until the
+    answer is in.
 
-    A click while a test is waiting or running shows that one instead of starting another.
     A successful test does not lift a pause by itself: resuming starts pushes again (every
     order held back meanwhile goes out), so a person decides, with the Resume button the
     answer offers.
     """
     account = get_account_or_404(account_id)
+    if request.method == "GET" and not wants_fragment():
+        return redirect(url_for("accounts.detail", account_id=account.id))
     try:
-        test = start_connection_test(account)
+        if request.method == "POST":
+            test = start_connection_test(account)
+        else:
+            test = latest_connection_test(account.id)
     except QueueUnavailable:
         return _connection_test_answer(account, None, queue_down=True)
     if not wants_fragment():
         flash("Testing the connection: the answer appears below in a few seconds.", "info")
         return redirect(url_for("accounts.detail", account_id=account.id))
-    return _connection_test_answer(account, test)
-
-
-@bp.route("/<id:account_id>/test")
-def connection_test(account_id: int):
-    """Where the account's latest Test connection is; HTMX polls this until it has an answer."""
-    account = get_account_or_404(account_id)
-    if not wants_fragment():
-        return redirect(url_for("accounts.detail", account_id=account.id))
-    try:
-        test = latest_connection_test(account.id)
-    except QueueUnavailable:
-        return _connection_test_answer(account, None, queue_down=True)
     return _connection_test_answer(account, test)
 
 

@@ -1,6 +1,7 @@
 """ORM models. Import from here: ``from portal.models import Order``."""
 
 from portal.models.embedded import EmbeddedServicesAccount, EmbeddedServicesAuthorizationEvent, SiteLink
+from portal.models.integration import OrderIntegration, PushAttempt, UserIntegration
 from portal.models.storefront import Order, OrderItem, Shipment, Site, SiteUser
 from portal.models.tenancy import AdminUser, Subscriber
 
@@ -9,10 +10,13 @@ __all__ = [
     "EmbeddedServicesAccount",
     "EmbeddedServicesAuthorizationEvent",
     "Order",
+    "OrderIntegration",
     "OrderItem",
+    "PushAttempt",
     "Shipment",
     "Site",
     "SiteLink",
     "SiteUser",
     "Subscriber",
+    "UserIntegration",
 ]

@@ -101,8 +101,19 @@ class EmbeddedServicesAccount(db.Model):
     def why_not_deletable(self) -> str | None:
         """Why the account cannot be deleted (None: it can); one in use may only be deactivated.
 
-        Today that is a site link; the order-integration issue adds orders here.
+        An account with order history (pushed, or tried) stays: deleting it would lose which
+        PressWise order each storefront order became. Deactivate it instead.
         """
+        from portal.models.integration import OrderIntegration
+
+        orders = db.session.scalar(
+            select(func.count()).select_from(OrderIntegration).where(OrderIntegration.account_id == self.id))
+        if orders:
+            pushed = db.session.scalar(
+                select(func.count()).select_from(OrderIntegration)
+                .where(OrderIntegration.account_id == self.id, OrderIntegration.partner_order_id.is_not(None)))
+            return (f"It has sent {pushed} order{'' if pushed == 1 else 's'} to {self.partner_name}"
+                    f"{f' and tried {orders - pushed} more' if orders > pushed else ''}: that history stays.")
         sites = self.sites_using()
         if sites:
             return f"Used by {sites} site{'' if sites == 1 else 's'}: detach it first."

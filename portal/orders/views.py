@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from portal.accounts.access import embedded_services_enabled
 from portal.domain import order_actions
+from portal.domain.push import STATE_DESCRIPTIONS, Trigger
 from portal.domain.order_actions import OrderActionError
 from portal.extensions import db
+from portal.integration.push import enqueue_push, request_push
 from portal.htmx import push_url, targets, wants_fragment
 from portal.models import Order, Site
 from portal.models.types import utcnow
 from portal.orders import events
+from portal.orders.integrations import ATTEMPTS_SHOWN, account_panels, has_integrations
 from portal.orders.forms import OrderFilterForm, PaymentForm
 from portal.orders.queries import OrderFilters, order_with_everything, orders_page
 from portal.routing import page_number_or_one
@@ -90,6 +95,8 @@ def _shipping_notes(order: Order) -> dict[int, str]:
 def _detail_context(order: Order, **extra) -> dict:
     context = {
         "order": order,
+        "active_tab": "details",
+        "show_embedded_services_tab": embedded_services_enabled() and has_integrations(order),
         "holds": order.integration_holds,
         "customer_url": _customer_url(order),
         "shipping_notes": _shipping_notes(order),
@@ -214,3 +221,88 @@ def approve_pending_items(order_id: int):
         return render_template("orders/_items_update.html", **_detail_context(order, items_message=message))
     flash(message, "success")
     return redirect(_detail_url(order, "items"))
+
+
+# --- the Embedded Services tab -------------------------------------------------------------
+
+def _embedded_services_or_404() -> None:
+    """Like every Embedded Services page: absent (404) until platform staff authorize the subscriber."""
+    if not embedded_services_enabled():
+        abort(404)
+
+
+def _panel_or_404(order: Order, account_id: int):
+    panels = account_panels(order, current_user.subscriber_id, account_id)
+    if not panels:
+        abort(404)
+    return panels[0]
+
+
+def _panel_context(order: Order, panel, **extra) -> dict:
+    return {"order": order, "panel": panel, "holds": order.integration_holds, "descriptions": STATE_DESCRIPTIONS,
+            "attempts_shown": ATTEMPTS_SHOWN, "message": None, "error": None, "confirm": False, **extra}
+
+
+@bp.route("/<id:order_id>/embedded-services")
+def embedded_services(order_id: int):
+    """Embedded Services tab: per partner account, the state of the push, the PressWise order number,
+    the last error, the attempts, and Push Order."""
+    _embedded_services_or_404()
+    order = _load_order_or_404(order_id)
+    panels = account_panels(order, current_user.subscriber_id)
+    if not has_integrations(order):
+        abort(404)  # the tab exists once a push was tried
+    return render_template("orders/embedded_services.html", order=order, panels=panels, active_tab="embedded_services",
+                           show_embedded_services_tab=True, holds=order.integration_holds,
+                           descriptions=STATE_DESCRIPTIONS, attempts_shown=ATTEMPTS_SHOWN)
+
+
+@bp.route("/<id:order_id>/embedded-services/<id:account_id>")
+def integration_panel(order_id: int, account_id: int):
+    """One account's panel; HTMX polls it while the push is under way (the settled answer stops it)."""
+    _embedded_services_or_404()
+    order = _load_order_or_404(order_id)
+    panel = _panel_or_404(order, account_id)
+    if not wants_fragment():
+        return redirect(url_for("orders.embedded_services", order_id=order.id, _anchor=f"account-{account_id}"))
+    return render_template("orders/_integration_panel.html", **_panel_context(order, panel))
+
+
+@bp.post("/<id:order_id>/embedded-services/<id:account_id>/push")
+def push(order_id: int, account_id: int):
+    """Push Order: send the order to this account now (a worker does it; the panel follows).
+
+    Refused while a rule holds the order back. When the site's Synchronize Orders is off
+    (a switch from an older integration), it asks first, and the worker looks the order up
+    in PressWise before sending, adopting it if found.
+    """
+    _embedded_services_or_404()
+    order = _load_order_or_404(order_id)
+    panel = _panel_or_404(order, account_id)
+
+    def answer(status: int = 200, **extra):
+        if wants_fragment():
+            return render_template("orders/_integration_panel.html", **_panel_context(order, panel, **extra)), status
+        if extra.get("error"):
+            flash(extra["error"], "error")
+        elif extra.get("message"):
+            flash(extra["message"], "success")
+        return redirect(url_for("orders.embedded_services", order_id=order.id, _anchor=f"account-{account_id}"))
+
+    if panel.link is None:
+        return answer(409, error=f"“{panel.account.name}” is not attached to {order.site.name} any more: "
+                                 "attach it on the site's Embedded Services tab first.")
+    holds = order.integration_holds
+    if holds:
+        return answer(409, error="Not sent: " + " ".join(hold.message for hold in holds))
+    if not panel.link.sync_orders and request.form.get("confirm") != "yes":
+        return answer(409, confirm=True)
+    request_ = request_push(order, panel.account, trigger=Trigger.MANUAL, requested_by=current_user.name,
+                            reconcile_first=not panel.link.sync_orders)
+    db.session.commit()
+    if request_.queued:
+        enqueue_push(request_.integration_id)
+    panel = _panel_or_404(order, account_id)
+    if request_.queued:
+        return answer(message=f"Order {order.number} queued for {panel.account.name}.")
+    return answer(message=f"Order {order.number} is {request_.state.label.lower()} with {panel.account.name} already.")

@@ -1,0 +1,466 @@
+"""The exactly-once push of an order to a partner account.
+
+Asking for a push (an order became eligible, an admin pressed Push Order, the sweep) only
+writes a row and enqueues its ID. The work happens in ``run_push``, in a worker:
+
+1. **Claim**: one conditional UPDATE moves the row to SENDING with a lease, and only the
+   worker whose UPDATE changed a row may call the partner. It is committed before any call,
+   so a worker killed mid-call leaves a SENDING row whose lease runs out; whoever claims it
+   next must reconcile first.
+2. **Reconcile** when a request may already have reached the partner: ``find_orders`` by order
+   number; an order found there is *adopted*, never sent again.
+3. **User**: the ordering site user's partner login, created (or found) once per account.
+4. **Send** ``add_purchase_order`` and store the partner's order and job numbers; a failure
+   moves the row as ``portal.domain.push.after_failure`` says (retry later, unknown, failed,
+   or waiting for a paused account).
+
+Every write after the claim checks the lease token, so a worker that lost its lease cannot
+overwrite what another did. Writes are short transactions of their own (SQLite serialises
+writers; no transaction holds a lock while the partner is called).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy.exc import OperationalError
+
+from portal.crypto import SecretUnreadable
+from portal.domain.account_health import CallOutcome, Outcome, truncate
+from portal.domain.orders import integration_holds, is_eligible
+from portal.domain.push import RESTARTABLE, PushState, Trigger, after_failure
+from portal.extensions import db
+from portal.integration.clients import job_timeout, outcome_of, partner_client
+from portal.models import (
+    EmbeddedServicesAccount,
+    Order,
+    OrderIntegration,
+    PushAttempt,
+    SiteLink,
+    Subscriber,
+    UserIntegration,
+)
+from portal.models.types import utcnow
+from portal.partners.base import Partner, PartnerError
+from portal.partners.presswise.mapping import INITIAL_STATUSES
+from portal.queue import redis_connection, task_queue
+
+log = logging.getLogger(__name__)
+
+PUSH_JOB = "jobs.push.push_order"
+# Calls one push may make: find_orders (reconcile), create_user, add_purchase_order.
+CALLS_PER_PUSH = 3
+PENDING_JOB_STATES = {"queued", "started", "scheduled", "deferred"}
+
+
+# --- asking for a push -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PushRequest:
+    integration_id: int
+    state: PushState
+    queued: bool  # this request (re)started the push; False: it was already in PressWise or under way
+
+
+def push_when_eligible(order: Order) -> list[PushRequest]:
+    """Queue ``order`` for every account of its site that pushes orders automatically.
+
+    Called when the order's last integration rule became true, or when it arrived already
+    eligible. Commits the rows, then enqueues: a worker never picks up a row it cannot see,
+    and if Redis is down the queued rows wait for the sweep.
+    """
+    if not is_eligible(order):
+        return []
+    links = db.session.scalars(
+        select(SiteLink).join(SiteLink.account)
+        .join(EmbeddedServicesAccount.subscriber)
+        .where(SiteLink.site_id == order.site_id, SiteLink.active.is_(True), SiteLink.sync_orders.is_(True),
+               EmbeddedServicesAccount.active.is_(True), Subscriber.embedded_services_authorized_at.is_not(None))
+        .order_by(SiteLink.id)
+    ).all()
+    requests = [request_push(order, link.account, trigger=Trigger.AUTOMATIC) for link in links if link.customer_id]
+    commit()
+    for request in requests:
+        if request.queued:
+            enqueue_push(request.integration_id)
+    return requests
+
+
+def request_push(order: Order, account: EmbeddedServicesAccount, *, trigger: Trigger, requested_by: str = "",
+                 reconcile_first: bool = False) -> PushRequest:
+    """Make sure a push of ``order`` to ``account`` is queued, unless PressWise has it or one is under way.
+
+    Safe when many ask at once: the row is inserted with ON CONFLICT DO NOTHING and restarted
+    with a conditional UPDATE. The caller commits, then calls ``enqueue_push`` when ``queued``.
+    """
+    _insert_ignoring_conflict(OrderIntegration.__table__, {
+        "order_id": order.id, "account_id": account.id, "state": PushState.QUEUED.value,
+        "partner_job_ids": {}, "attempt_count": 0, "reconcile_first": reconcile_first,
+        "trigger": trigger.value, "requested_by": requested_by, "created_at": utcnow(), "updated_at": utcnow(),
+    }, ("order_id", "account_id"))
+    row = OrderIntegration
+    restarted = db.session.execute(
+        update(row)
+        .where(row.order_id == order.id, row.account_id == account.id,
+               row.state.in_([state.value for state in RESTARTABLE]))
+        .values(state=PushState.QUEUED.value, next_attempt_at=None, trigger=trigger.value, requested_by=requested_by,
+                reconcile_first=or_(row.reconcile_first, reconcile_first), updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    integration_id, state = db.session.execute(
+        select(row.id, row.state).where(row.order_id == order.id, row.account_id == account.id)
+    ).one()
+    return PushRequest(integration_id, PushState(state), queued=restarted)
+
+
+def _insert_ignoring_conflict(table, values: dict, conflict_columns: tuple[str, ...]) -> None:
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns)))
+
+
+def enqueue_push(integration_id: int, *, at: datetime | None = None) -> bool:
+    """Hand the row to a worker now (or at ``at``); one job per row at a time.
+
+    The job ID is the row's, and RQ refuses a second one while the first exists, so a double
+    click or the sweep does not queue it twice; a finished or failed job's leftovers are
+    replaced. A Redis failure is logged and left to the sweep: the row is the truth.
+    """
+    from rq.exceptions import DuplicateJobError, NoSuchJobError
+    from rq.job import Job
+
+    queue = task_queue("push")
+    job_id = push_job_id(integration_id)
+    options = dict(job_id=job_id, unique=True, job_timeout=job_timeout(calls=CALLS_PER_PUSH),
+                   result_ttl=0, failure_ttl=24 * 3600, description=f"push order integration {integration_id}")
+    try:
+        for _ in range(2):
+            try:
+                if at is None:
+                    queue.enqueue(PUSH_JOB, integration_id, **options)
+                else:
+                    queue.enqueue_at(at, PUSH_JOB, integration_id, **options)
+                return True
+            except DuplicateJobError:
+                try:
+                    existing = Job.fetch(job_id, connection=queue.connection)
+                except NoSuchJobError:
+                    continue  # it finished meanwhile: enqueue again
+                status = getattr(existing.get_status(refresh=False), "value", existing.get_status(refresh=False))
+                if status in ("queued", "started", "deferred") or (status == "scheduled" and at is not None):
+                    return True
+                existing.delete()  # failed, stopped, or a scheduled retry that is wanted now
+        return False
+    except (RedisError, OSError) as error:
+        log.warning("could not enqueue push %s (the sweep will): %s", integration_id, error)
+        return False
+
+
+def push_job_id(integration_id: int) -> str:
+    return f"push-{integration_id}"
+
+
+def pending_push_jobs(integration_ids: list[int]) -> set[int]:
+    """Which of these rows have a job waiting, scheduled or running (one Redis round trip)."""
+    from rq.job import Job
+
+    connection = redis_connection()
+    with connection.pipeline(transaction=False) as pipe:
+        for integration_id in integration_ids:
+            pipe.hget(Job.key_for(push_job_id(integration_id)), "status")
+        statuses = pipe.execute()
+    return {i for i, status in zip(integration_ids, statuses) if status and status.decode() in PENDING_JOB_STATES}
+
+
+def resume_pushes(account: EmbeddedServicesAccount) -> int:
+    """After Resume: hand every order waiting for the account to the workers again."""
+    waiting = db.session.scalars(
+        select(OrderIntegration.id).where(
+            OrderIntegration.account_id == account.id,
+            OrderIntegration.state.in_([PushState.QUEUED.value, PushState.RETRYING.value, PushState.UNKNOWN.value]),
+        )
+    ).all()
+    for integration_id in waiting:
+        enqueue_push(integration_id)
+    return len(waiting)
+
+
+# --- doing it (in a worker) -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Claim:
+    integration_id: int
+    token: str
+    started_at: datetime
+    attempt: int
+    reconcile_first: bool
+    trigger: str
+    requested_by: str
+
+
+def lease_seconds() -> float:
+    configured = current_app.config.get("PUSH_LEASE_SECONDS") or 0
+    # Longer than the job may run: RQ stops the job first, then the lease lets another take over.
+    return configured or job_timeout(calls=CALLS_PER_PUSH) + 30
+
+
+def claim(integration_id: int, now: datetime | None = None) -> Claim | None:
+    """Take the row for one attempt, or None when it is not ours to take (sent, being sent, not due).
+
+    One conditional UPDATE decides, checked by its row count: two workers, two jobs for one
+    row, or a job delivered twice cannot both get it. A SENDING row whose lease ran out is
+    taken too, and must then be reconciled: its worker may have sent the order before dying.
+    """
+    now = now or utcnow()
+    token = secrets.token_hex(16)
+    row = OrderIntegration
+    commit()  # no read transaction may be open when the write starts (SQLite)
+    changed = _retrying_locked(lambda: db.session.execute(
+        update(row)
+        .where(row.id == integration_id, or_(
+            row.state == PushState.QUEUED.value,
+            and_(row.state.in_([PushState.RETRYING.value, PushState.UNKNOWN.value]),
+                 or_(row.next_attempt_at.is_(None), row.next_attempt_at <= now)),
+            and_(row.state == PushState.SENDING.value, row.lease_expires_at < now),
+        ))
+        .values(state=PushState.SENDING.value, lease_token=token,
+                lease_expires_at=now + timedelta(seconds=lease_seconds()),
+                attempt_count=row.attempt_count + 1, next_attempt_at=None, updated_at=now,
+                reconcile_first=case((row.state == PushState.SENDING.value, True), else_=row.reconcile_first))
+        .execution_options(synchronize_session=False)
+    ).rowcount)
+    if changed != 1:
+        db.session.rollback()
+        return None
+    commit()
+    taken = db.session.execute(
+        select(row.attempt_count, row.reconcile_first, row.trigger, row.requested_by)
+        .where(row.id == integration_id, row.lease_token == token)
+    ).one_or_none()
+    if taken is None:
+        return None
+    return Claim(integration_id, token, now, taken.attempt_count, taken.reconcile_first, taken.trigger,
+                 taken.requested_by)
+
+
+def run_push(integration_id: int) -> str:
+    """One attempt at getting the row's order into PressWise; returns the row's state afterwards."""
+    row = db.session.get(OrderIntegration, integration_id)
+    if row is None:
+        return "gone"
+    if not PushState(row.state).in_progress:
+        return row.state
+    account, order = row.account, row.order
+    if not account.is_usable or not account.subscriber.embedded_services_authorized:
+        # Paused, inactive, or Embedded Services withdrawn by staff: the row stays as it is, and
+        # Resume (or Reactivate) hands it back.
+        return "waiting"
+    link = db.session.scalar(
+        select(SiteLink).where(SiteLink.site_id == order.site_id, SiteLink.account_id == account.id))
+    problem = _why_it_cannot_be_sent(order, link)
+    if problem is not None:
+        _fail_unclaimed(row, problem)
+        return PushState.FAILED.value
+    customer_id = link.customer_id
+
+    taken = claim(integration_id)
+    if taken is None:
+        return "not claimed"
+    row = db.session.get(OrderIntegration, integration_id)
+    account, order = row.account, row.order
+    try:
+        client = partner_client(account)
+    except SecretUnreadable:
+        _release_waiting(taken, account, "The stored password cannot be decrypted with the configured keys. "
+                                         "Enter the password and authorization code again, then press Resume.")
+        return "waiting"
+    try:
+        if taken.reconcile_first:
+            found = client.find_orders(order.number, customer_id=customer_id)
+            if found:
+                oldest = found[0]
+                _finish(taken, PushState.ADOPTED, message=f"PressWise already had it as order {oldest.partner_order_id}; "
+                                                        "adopted instead of sending it again.",
+                        partner_order_id=oldest.partner_order_id, partner_status=oldest.status or None,
+                        last_error=None, last_error_code=None, pushed_at=utcnow())
+                return PushState.ADOPTED.value
+        user_id = ensure_partner_user(client, order.site_user, account, customer_id) if order.site_user else None
+        result = client.push_order(order, customer_id=customer_id, user_id=user_id)
+    except PartnerError as error:
+        return _record_failure(taken, account, error)
+    _finish(taken, PushState.PUSHED, message=f"PressWise order {result.partner_order_id}.",
+            partner_order_id=result.partner_order_id, partner_job_ids=result.job_ids,
+            partner_status=INITIAL_STATUSES.get(account.initial_status, account.initial_status),
+            last_error=None, last_error_code=None, pushed_at=utcnow())
+    return PushState.PUSHED.value
+
+
+def _why_it_cannot_be_sent(order: Order, link: SiteLink | None) -> str | None:
+    if link is None:
+        return "Not sent: the account is not attached to this order's site any more."
+    if not link.active:
+        return "Not sent: the account is switched off on this order's site."
+    if not link.customer_id:
+        return "Not sent: the site has no PressWise customer ID for this account. Enter it on the site's Embedded Services tab."
+    holds = integration_holds(order)
+    if holds:
+        return "Not sent: " + " ".join(hold.message for hold in holds)
+    return None
+
+
+def ensure_partner_user(client: Partner, site_user, account: EmbeddedServicesAccount, customer_id: str) -> str:
+    """The site user's partner user ID for this account, creating (or adopting) the login once."""
+    known = db.session.scalar(select(UserIntegration.partner_user_id).where(
+        UserIntegration.site_user_id == site_user.id, UserIntegration.account_id == account.id))
+    if known:
+        return known
+    created = client.create_user(site_user, customer_id=customer_id)
+    commit()
+    _retrying_locked(lambda: _insert_ignoring_conflict(UserIntegration.__table__, {
+        "site_user_id": site_user.id, "account_id": account.id, "partner_user_id": created.partner_user_id,
+        "adopted": created.adopted, "created_at": utcnow(),
+    }, ("site_user_id", "account_id")))
+    commit()
+    # Two orders of one user pushed at once both create (the second adopts): the first row stands.
+    return db.session.scalar(select(UserIntegration.partner_user_id).where(
+        UserIntegration.site_user_id == site_user.id, UserIntegration.account_id == account.id))
+
+
+def _record_failure(taken: Claim, account: EmbeddedServicesAccount, error: PartnerError) -> str:
+    now = utcnow()
+    decision = after_failure(error.next_step, attempts=taken.attempt, reconcile_first=taken.reconcile_first,
+                             now=now, delays=current_app.config["PUSH_RETRY_DELAYS"])
+    reason = outcome_of(error, account.partner_name).message
+    if decision.pause_account:
+        message = f"{reason} The account is paused; the order is sent once it is resumed."
+    elif decision.gave_up:
+        message = f"Gave up after {taken.attempt} attempts. {reason}"
+    elif decision.next_attempt_at is not None:
+        message = f"{reason} Next attempt at {decision.next_attempt_at:%H:%M:%S} UTC."
+    else:
+        message = reason
+    code = getattr(error, "code", None)
+    _finish(taken, decision.state, outcome=decision.attempt_outcome, message=message,
+            partner_code=str(code) if code is not None else None,
+            last_error=truncate(message), last_error_code=str(code) if code is not None else error.failure.value,
+            next_attempt_at=decision.next_attempt_at, reconcile_first=decision.reconcile_first)
+    if decision.pause_account:
+        _pause_account(account.id, outcome_of(error, account.partner_name))
+    if decision.next_attempt_at is not None:
+        enqueue_push(taken.integration_id, at=decision.next_attempt_at)
+    return decision.state.value
+
+
+def _finish(taken: Claim, state: PushState, *, message: str, outcome=None, partner_code: str | None = None,
+            **values) -> bool:
+    """Write the attempt's end, if the lease is still ours; the attempt joins the row's history."""
+    from portal.domain.push import AttemptOutcome
+
+    now = utcnow()
+    row = OrderIntegration
+
+    def write() -> bool:
+        changed = db.session.execute(
+            update(row)
+            .where(row.id == taken.integration_id, row.lease_token == taken.token,
+                   row.state == PushState.SENDING.value)
+            .values(state=state.value, lease_token=None, lease_expires_at=None, last_attempt_at=now, updated_at=now,
+                    trigger=Trigger.AUTOMATIC.value, requested_by="", **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            db.session.rollback()
+            return False
+        db.session.add(PushAttempt(
+            integration_id=taken.integration_id, started_at=taken.started_at, finished_at=now,
+            trigger=taken.trigger, requested_by=taken.requested_by,
+            outcome=(outcome or AttemptOutcome(state.value)).value, partner_code=partner_code,
+            message=truncate(message)))
+        db.session.commit()
+        return True
+
+    commit()
+    written = _retrying_locked(write)
+    if not written:
+        log.warning("push %s: lease lost before its outcome (%s) could be written", taken.integration_id, state.value)
+    return written
+
+
+def _fail_unclaimed(row: OrderIntegration, problem: str) -> None:
+    """A row that cannot be sent as things stand (rules, site link) fails with the reason, unsent."""
+    from portal.domain.push import AttemptOutcome
+
+    integration_id, trigger, requested_by = row.id, row.trigger, row.requested_by
+    now = utcnow()
+
+    def write() -> bool:
+        changed = db.session.execute(
+            update(OrderIntegration)
+            .where(OrderIntegration.id == integration_id,
+                   OrderIntegration.state.in_([PushState.QUEUED.value, PushState.RETRYING.value,
+                                               PushState.UNKNOWN.value]))
+            .values(state=PushState.FAILED.value, last_error=truncate(problem), last_error_code="rules",
+                    next_attempt_at=None, last_attempt_at=now, updated_at=now, trigger=Trigger.AUTOMATIC.value,
+                    requested_by="")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed == 1:
+            db.session.add(PushAttempt(integration_id=integration_id, started_at=now, finished_at=now, trigger=trigger,
+                                       requested_by=requested_by, outcome=AttemptOutcome.FAILED.value,
+                                       message=truncate(problem)))
+        db.session.commit()
+        return changed == 1
+
+    commit()
+    _retrying_locked(write)
+
+
+def _release_waiting(taken: Claim, account: EmbeddedServicesAccount, reason: str) -> None:
+    """Give the row back, unsent, and pause the account: no order of it can be sent until a person acts."""
+    from portal.domain.push import AttemptOutcome
+
+    _finish(taken, PushState.QUEUED, outcome=AttemptOutcome.WAITING, message=reason, last_error=truncate(reason),
+            last_error_code="secrets")
+    _pause_account(account.id, CallOutcome(Outcome.REFUSED, reason))
+
+
+def _pause_account(account_id: int, outcome: CallOutcome) -> None:
+    def write() -> None:
+        account = db.session.get(EmbeddedServicesAccount, account_id)
+        account.record_outcome(outcome)
+        account.pause(outcome.message)
+        db.session.commit()
+
+    commit()
+    _retrying_locked(write)
+
+
+# --- short write transactions -----------------------------------------------------------
+
+def commit() -> None:
+    _retrying_locked(db.session.commit)
+
+
+def _retrying_locked(write, attempts: int = 5):
+    """Run a short write; on SQLite's "database is locked" (another process held the lock past the
+    busy timeout) roll back and try again, so it never reaches a person or a job's outcome."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except OperationalError as error:
+            if "locked" not in str(error).lower() or attempt == attempts:
+                raise
+            db.session.rollback()
+            log.warning("database locked, retrying the write (%s/%s)", attempt, attempts)
+            time.sleep(0.05 * 2 ** attempt)
+    return None
