@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 
 from portal.extensions import db
-from portal.models import OrderIntegration
+from portal.models import OrderIntegration, UserIntegration
 from tests import embedded_factories, factories
 from tests.conftest import PortalClient
 
@@ -69,6 +69,8 @@ def own_objects(subscriber, admin, staff_user):
     link = embedded_factories.site_link(account, site)
     # A push was tried, so the order's Embedded Services tab exists.
     db.session.add(OrderIntegration(order=order, account=account, state="failed", last_error="Not sent"))
+    # And the user was synchronized, so the site user's Embedded Services tab exists.
+    db.session.add(UserIntegration(site_user=site_user, account=account, partner_user_id="501"))
     db.session.commit()
     return {
         "site_id": [site.id],

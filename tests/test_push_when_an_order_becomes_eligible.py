@@ -78,3 +78,30 @@ def test_the_site_user_gets_a_partner_login_once(logged_in, pushing_site, pressw
     assert len(presswise.users()) == 1
     (stored_first,), (stored_second,) = partner_orders_for(presswise, first), partner_orders_for(presswise, second)
     assert stored_first["user_id"] == stored_second["user_id"] == str(presswise.users()[0]["id"])
+
+
+def test_an_order_that_arrives_eligible_is_pushed(app, pushing_site, presswise):
+    model = factories.order(pushing_site.site, paid=True, number="W-100")
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["demo", "place-order", "--site", "Main store"])
+    assert result.exit_code == 0, result.output
+    assert "Placed order W-101" in result.output and "eligible" in result.output
+    from portal.models import Order
+    from sqlalchemy import select
+
+    arrived = db.session.scalar(select(Order).where(Order.number == "W-101"))
+    assert arrived is not None and arrived.id != model.id
+    assert wait_for_push(arrived, pushing_site.account).state == "pushed"
+    assert len(partner_orders_for(presswise, arrived)) == 1
+
+
+def test_an_order_that_arrives_unpaid_waits(app, pushing_site, presswise):
+    factories.order(pushing_site.site, paid=True, number="W-200")
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["demo", "place-order", "--site", "Main store", "--unpaid"])
+    assert result.exit_code == 0, result.output
+    assert "held back: The order is not paid" in result.output
+    from portal.models import Order
+    from sqlalchemy import select
+
+    assert integration_of(db.session.scalar(select(Order).where(Order.number == "W-201")), pushing_site.account) is None

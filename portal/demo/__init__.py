@@ -1,4 +1,4 @@
-"""Demo data: ``flask demo seed [--orders N]``.
+"""Demo data: ``flask demo seed [--orders N]``, and ``flask demo place-order`` (a shopper's new order).
 
 ``catalog`` holds the print-shop content, ``generator`` turns it into deterministic rows
 (no Flask, no database), ``seed`` writes them. Safe to run on every start: a rerun
@@ -57,6 +57,34 @@ def seed_command(order_target: int) -> None:
     for login in result.logins:
         note = "" if login.password_is_demo else "  (password changed since it was seeded; not reset)"
         click.echo(f"  {login.email:<{width}}  {login.role}{note}")
+
+
+@demo_cli.command("place-order")
+@click.option("--site", "site_name", default="Acme Print Shop", show_default=True, help="The demo site's name.")
+@click.option("--unpaid", is_flag=True, help="Place it unpaid (held back until a payment is recorded).")
+@click.option("--pending", is_flag=True, help="Leave its items awaiting approval.")
+def place_order_command(site_name: str, unpaid: bool, pending: bool) -> None:
+    """Place a new order on a demo site, as a shopper would; an eligible one is pushed by itself."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from portal.demo.place import NothingToCopy, place_order
+    from portal.extensions import db
+    from portal.models import Site
+
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise click.ClickException("Demo orders are never placed in production (PORTAL_ENV=production).")
+    site = db.session.scalar(select(Site).where(Site.name == site_name))
+    if site is None:
+        raise click.ClickException(f"No site is named {site_name!r}.")
+    try:
+        order = place_order(site, paid=not unpaid, approved=not pending)
+    except NothingToCopy as error:
+        raise click.ClickException(str(error)) from error
+    holds = order.integration_holds
+    click.echo(f"Placed order {order.number} on {site.name}: "
+               + ("eligible, queued for every account with Synchronize Orders on." if not holds
+                  else "held back: " + " ".join(hold.message for hold in holds)))
 
 
 def _show_progress(done: int, total: int) -> None:

@@ -119,6 +119,21 @@ class EmbeddedServicesAccount(db.Model):
             return f"Used by {sites} site{'' if sites == 1 else 's'}: detach it first."
         return None
 
+    def push_counts(self) -> dict[str, int]:
+        """How many orders are in each push state with this account (one grouped query)."""
+        from portal.models.integration import OrderIntegration
+
+        rows = db.session.execute(
+            select(OrderIntegration.state, func.count()).where(OrderIntegration.account_id == self.id)
+            .group_by(OrderIntegration.state)
+        ).all()
+        return {state: count for state, count in rows}
+
+    def orders_waiting(self, counts: dict[str, int] | None = None) -> int:
+        """Orders a worker will send with this account once it can: queued, retrying, or to reconcile."""
+        counts = self.push_counts() if counts is None else counts
+        return sum(counts.get(state, 0) for state in ("queued", "retrying", "unknown", "sending"))
+
     def is_in_use(self) -> bool:
         return self.why_not_deletable() is not None
 

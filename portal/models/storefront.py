@@ -129,6 +129,10 @@ class Order(db.Model):
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", order_by="OrderItem.number", cascade="all, delete-orphan"
     )
+    # Its pushes to partner accounts (portal.models.integration); written by the integration code only.
+    integrations: Mapped[list["OrderIntegration"]] = relationship(  # noqa: F821
+        viewonly=True, order_by="OrderIntegration.account_id"
+    )
 
     @property
     def tax_total(self) -> Decimal:

@@ -21,6 +21,18 @@ APPROVAL_FILTERS = _choices(
     ("denied", "Has denied items"),
 )
 EDOC_FILTERS = _choices(("", "Any eDoc state"), ("pending", "eDoc file pending"))
+PUSH_FILTERS = _choices(
+    ("", "Any partner state"),
+    ("failed", "Failed"),
+    ("unknown", "Outcome unknown"),
+    ("retrying", "Retrying"),
+    ("queued", "Queued"),
+    ("sending", "Sending"),
+    ("pushed", "Pushed"),
+    ("adopted", "Adopted"),
+    ("not_eligible", "Held back by a rule"),
+    ("no_account", "Eligible, no account"),
+)
 
 
 class OrderFilterForm(FlaskForm):
@@ -39,11 +51,12 @@ class OrderFilterForm(FlaskForm):
     payment = SelectField("Payment", choices=PAYMENT_FILTERS)
     approval = SelectField("Approval", choices=APPROVAL_FILTERS)
     edoc = SelectField("eDoc", choices=EDOC_FILTERS)
+    push = SelectField("Partner", choices=PUSH_FILTERS)
 
     def __init__(self, formdata, sites, **kwargs):
         super().__init__(formdata=formdata, **kwargs)
         self.site.choices = _choices(("", "All sites"), *((str(site.id), site.name) for site in sites))
-        for field in (self.site, self.payment, self.approval, self.edoc):
+        for field in (self.site, self.payment, self.approval, self.edoc, self.push):
             field.pre_validate = _lenient_choice(field)
 
     def valid_value(self, name: str):

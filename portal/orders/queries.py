@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.domain.orders import Approval, PaymentMethod, PaymentStatus
+from portal.domain.push import PushState
 from portal.extensions import db
-from portal.models import Order, OrderItem, SiteUser
+from portal.models import EmbeddedServicesAccount, Order, OrderIntegration, OrderItem, SiteLink, SiteUser
 from portal.search import LIKE_ESCAPE, contains_pattern, prefix_pattern
 from portal.users import queries as user_queries
 
@@ -30,10 +31,12 @@ class OrderFilters:
     payment: str | None = None
     approval: str | None = None
     edoc: str | None = None
+    push: str | None = None
 
     def as_args(self) -> dict[str, str]:
         """Query-string arguments that reproduce these filters (for pagination links)."""
-        args = {"q": self.q, "site": self.site_id, "payment": self.payment, "approval": self.approval, "edoc": self.edoc}
+        args = {"q": self.q, "site": self.site_id, "payment": self.payment, "approval": self.approval, "edoc": self.edoc,
+                "push": self.push}
         return {key: str(value) for key, value in args.items() if value not in (None, "")}
 
     @property
@@ -89,7 +92,63 @@ def apply_filters(query: Select, filters: OrderFilters) -> Select:
 
     if filters.edoc == "pending":
         query = query.where(_orders_with_items(OrderItem.edoc_pending))
+
+    if filters.push in PUSH_STATE_FILTERS:
+        query = query.where(Order.id.in_(select(OrderIntegration.order_id).where(OrderIntegration.state == filters.push)))
+    elif filters.push == NOT_ELIGIBLE:
+        query = query.where(not_eligible())
+    elif filters.push == NO_ACCOUNT:
+        query = query.where(~not_eligible(), ~_has_pushing_link())
     return query
+
+
+# The orders list's "Partner" filter: a push state, or one of these two facts about the order.
+PUSH_STATE_FILTERS = tuple(state.value for state in (
+    PushState.FAILED, PushState.UNKNOWN, PushState.RETRYING, PushState.QUEUED, PushState.SENDING,
+    PushState.PUSHED, PushState.ADOPTED))
+NOT_ELIGIBLE = "not_eligible"
+NO_ACCOUNT = "no_account"
+
+
+def not_eligible():
+    """The SQL form of ``portal.domain.orders.integration_holds(order)`` being non-empty (tests check
+    that the two agree): unpaid and not on open terms, no items, an item not approved, an eDoc file pending."""
+    unpaid = and_(
+        Order.payment_status != PaymentStatus.PAID.value,
+        or_(Order.payment_method.is_(None), Order.payment_method != PaymentMethod.OPEN_TERMS.value),
+    )
+    return or_(
+        unpaid,
+        ~_orders_with_items(),
+        _orders_with_items(OrderItem.approval != Approval.APPROVED.value),
+        _orders_with_items(OrderItem.edoc_pending),
+    )
+
+
+def _has_pushing_link():
+    """The order's site has an active link to an active account: some partner may receive it."""
+    return exists().where(
+        SiteLink.site_id == Order.site_id, SiteLink.active.is_(True),
+        SiteLink.account_id == EmbeddedServicesAccount.id, EmbeddedServicesAccount.active.is_(True),
+    )
+
+
+def push_state_counts(base: Select) -> dict[str, int]:
+    """How many of the tenant's orders are in each push state (an order pushed to two accounts counts
+    in both), and how many are held back by a rule or have no account: one query each."""
+    order_ids = base.with_only_columns(Order.id).order_by(None)
+    rows = db.session.execute(
+        select(OrderIntegration.state, func.count(func.distinct(OrderIntegration.order_id)))
+        .where(OrderIntegration.order_id.in_(order_ids))
+        .group_by(OrderIntegration.state)
+    ).all()
+    counts = {state: count for state, count in rows}
+    counts[NOT_ELIGIBLE] = db.session.execute(
+        base.with_only_columns(func.count(Order.id)).order_by(None).where(not_eligible())).scalar_one()
+    counts[NO_ACCOUNT] = db.session.execute(
+        base.with_only_columns(func.count(Order.id)).order_by(None).where(~not_eligible(), ~_has_pushing_link())
+    ).scalar_one()
+    return counts
 
 
 @dataclass
@@ -137,6 +196,7 @@ def orders_page(base: Select, filters: OrderFilters, page: int, per_page: int) -
             contains_eager(Order.site),
             selectinload(Order.site_user),
             selectinload(Order.items),
+            selectinload(Order.integrations).selectinload(OrderIntegration.account),
         )
         .order_by(Order.placed_at.desc(), Order.id.desc())
         .limit(per_page)

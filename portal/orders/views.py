@@ -16,8 +16,8 @@ from portal.models import Order, Site
 from portal.models.types import utcnow
 from portal.orders import events
 from portal.orders.integrations import ATTEMPTS_SHOWN, account_panels, has_integrations
-from portal.orders.forms import OrderFilterForm, PaymentForm
-from portal.orders.queries import OrderFilters, order_with_everything, orders_page
+from portal.orders.forms import PUSH_FILTERS, OrderFilterForm, PaymentForm
+from portal.orders.queries import OrderFilters, order_with_everything, orders_page, push_state_counts
 from portal.routing import page_number_or_one
 from portal.tenancy import orders_query, sites_query
 
@@ -38,11 +38,14 @@ def index():
         payment=form.valid_value("payment"),
         approval=form.valid_value("approval"),
         edoc=form.valid_value("edoc"),
+        push=form.valid_value("push"),
     )
     result = orders_page(
         orders_query(), filters, page_number_or_one(request.args.get("page")), current_app.config["ORDERS_PER_PAGE"]
     )
-    context = dict(form=form, filters=filters, result=result, show_site=len(sites) > 1)
+    push_counts = push_state_counts(orders_query()) if embedded_services_enabled() else None
+    context = dict(form=form, filters=filters, result=result, show_site=len(sites) > 1, push_counts=push_counts,
+                   push_filters=PUSH_FILTERS[1:])
     if targets("orders-list"):
         page_args = {"page": result.page} if result.page > 1 else {}
         response = make_response(render_template("orders/_list.html", **context))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, render_template, request, url_for
+from flask import Blueprint, abort, make_response, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm import contains_eager
 
+from portal.accounts.access import embedded_services_enabled
 from portal.extensions import db
 from portal.forms import clean_text
-from portal.models import Order, Site, SiteUser
+from portal.models import EmbeddedServicesAccount, Order, Site, SiteUser, UserIntegration
 from portal.routing import id_or_none, page_number_or_one
 from portal.htmx import push_url, targets
 from portal.tenancy import get_site_user_or_404, orders_query, site_users_query, sites_query
@@ -74,6 +78,30 @@ def detail(site_user_id: int):
         "users/detail.html",
         site_user=site_user,
         active_tab="details",
+        partner_logins=_partner_logins(site_user),
         orders=orders,
         order_count=queries.order_counts([site_user.id]).get(site_user.id, 0),
     )
+
+
+def _partner_logins(site_user: SiteUser) -> list[UserIntegration]:
+    """The user's logins at the subscriber's partner accounts; none while Embedded Services is off."""
+    if not embedded_services_enabled():
+        return []
+    return db.session.scalars(
+        select(UserIntegration).join(UserIntegration.account)
+        .where(UserIntegration.site_user_id == site_user.id,
+               EmbeddedServicesAccount.subscriber_id == current_user.subscriber_id)
+        .options(selectinload(UserIntegration.account)).order_by(EmbeddedServicesAccount.name)
+    ).all()
+
+
+@bp.route("/<id:site_user_id>/embedded-services")
+def embedded_services(site_user_id: int):
+    """Embedded Services tab: the user's ID at each partner account, once the user was synchronized."""
+    site_user = get_site_user_or_404(site_user_id)
+    logins = _partner_logins(site_user)
+    if not logins:
+        abort(404)  # the tab exists once the user was synchronized with a partner
+    return render_template("users/embedded_services.html", site_user=site_user, active_tab="embedded_services",
+                           partner_logins=logins)

@@ -1,0 +1,80 @@
+"""The orders list filters by partner state and counts each state, so "7 failed" is one click away;
+the SQL form of the integration rules agrees with the domain's on every kind of order."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Order, OrderIntegration
+from portal.orders.queries import not_eligible
+from tests import embedded_factories, factories
+from tests.conftest import soup
+
+
+@pytest.fixture
+def orders(subscriber):
+    """Orders in every partner situation, on a site whose account pushes, and one on a site without one."""
+    site = factories.site(subscriber, name="Main store")
+    account = embedded_factories.pushing_account(site, name="PressWise")
+    lonely = factories.site(subscriber, name="No partner")
+    made = {
+        "failed": factories.order(site, paid=True, number="F-1"),
+        "failed2": factories.order(site, paid=True, number="F-2"),
+        "pushed": factories.order(site, paid=True, number="P-1"),
+        "held": factories.order(site, number="H-1"),
+        "eligible_alone": factories.order(lonely, paid=True, number="A-1"),
+    }
+    for key, state in (("failed", "failed"), ("failed2", "failed"), ("pushed", "pushed")):
+        db.session.add(OrderIntegration(order=made[key], account=account, state=state, partner_job_ids={}))
+    db.session.commit()
+    return made
+
+
+def _numbers(page) -> set[str]:
+    return {a.text.strip() for a in page.select(".orders-table .order-number")}
+
+
+def test_each_state_is_counted_and_links_to_its_orders(logged_in, orders):
+    page = soup(logged_in.get("/orders/"))
+    counts = {a["class"][1].removeprefix("push-count-"): a.select_one("strong").text
+              for a in page.select(".push-counts a.push-count")}
+    assert counts["failed"] == "2" and counts["pushed"] == "1"
+    assert counts["not_eligible"] == "1", "the unpaid order is held back by a rule"
+    assert counts["no_account"] == "1", "the paid order of the site without a partner account"
+    assert "bad" in page.select_one(".push-count-failed")["class"]
+
+    failed = soup(logged_in.get(page.select_one(".push-count-failed")["href"]))
+    assert _numbers(failed) == {"F-1", "F-2"}
+    assert failed.select_one("#push option[selected]")["value"] == "failed"
+    assert _numbers(soup(logged_in.get("/orders/?push=no_account"))) == {"A-1"}
+    assert _numbers(soup(logged_in.get("/orders/?push=not_eligible"))) == {"H-1"}
+    row = soup(logged_in.get("/orders/?push=pushed")).select_one(".orders-table tbody tr")
+    assert row.select_one(".integration .badge").text.strip() == "Pushed"
+
+
+def test_an_unknown_state_is_ignored_with_a_word(logged_in, orders):
+    page = soup(logged_in.get("/orders/?push=exploded"))
+    assert len(_numbers(page)) == 5
+    assert "Unknown partner filter" in page.text
+
+
+def test_without_embedded_services_there_is_no_partner_filter(logged_in, subscriber, orders):
+    subscriber.withdraw_embedded_services(by=None)
+    db.session.commit()
+    page = soup(logged_in.get("/orders/"))
+    assert page.select_one(".push-counts") is None and page.select_one("#push") is None
+
+
+@pytest.mark.parametrize("spec", [
+    dict(paid=True), dict(paid=False), dict(paid=False, payment_method="open_terms"),
+    dict(paid=True, items=[{"approval": "pending"}]), dict(paid=True, items=[{"approval": "denied"}]),
+    dict(paid=True, items=[{"is_edoc": True}]), dict(paid=True, items=[{"is_edoc": True, "edoc_file_state": "ready"}]),
+    dict(paid=True, items=[]),
+])
+def test_the_sql_rules_agree_with_the_domain(app, subscriber, spec):
+    order = factories.order(factories.site(subscriber), **spec)
+    db.session.commit()
+    held_in_sql = db.session.scalar(select(Order.id).where(Order.id == order.id, not_eligible())) is not None
+    assert held_in_sql == bool(order.integration_holds)
