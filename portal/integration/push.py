@@ -31,6 +31,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 
 from portal.crypto import SecretUnreadable
 from portal.domain.account_health import CallOutcome, Outcome, truncate
@@ -242,20 +243,29 @@ def claim(integration_id: int, now: datetime | None = None) -> Claim | None:
     if changed != 1:
         db.session.rollback()
         return None
-    commit()
+    # Read what the claim set inside the same (writing) transaction, then commit it.
     taken = db.session.execute(
         select(row.attempt_count, row.reconcile_first, row.trigger, row.requested_by)
         .where(row.id == integration_id, row.lease_token == token)
-    ).one_or_none()
-    if taken is None:
-        return None
+    ).one()
+    commit()
     return Claim(integration_id, token, now, taken.attempt_count, taken.reconcile_first, taken.trigger,
                  taken.requested_by)
 
 
 def run_push(integration_id: int) -> str:
-    """One attempt at getting the row's order into PressWise; returns the row's state afterwards."""
-    row = db.session.get(OrderIntegration, integration_id)
+    """One attempt at getting the row's order into PressWise; returns the row's state afterwards.
+
+    The row, its order (with items and customer) and its account are read once, up front; no
+    transaction stays open while the partner is called, and loaded objects are not expired by
+    the commits in between (decisions are made by conditional UPDATEs, not by these objects).
+    """
+    db.session().expire_on_commit = False
+    row = db.session.scalar(
+        select(OrderIntegration).where(OrderIntegration.id == integration_id)
+        .options(joinedload(OrderIntegration.account).joinedload(EmbeddedServicesAccount.subscriber),
+                 joinedload(OrderIntegration.order).selectinload(Order.items),
+                 joinedload(OrderIntegration.order).joinedload(Order.site_user)))
     if row is None:
         return "gone"
     if not PushState(row.state).in_progress:
@@ -276,8 +286,6 @@ def run_push(integration_id: int) -> str:
     taken = claim(integration_id)
     if taken is None:
         return "not claimed"
-    row = db.session.get(OrderIntegration, integration_id)
-    account, order = row.account, row.order
     try:
         client = partner_client(account)
     except SecretUnreadable:
@@ -324,8 +332,8 @@ def ensure_partner_user(client: Partner, site_user, account: EmbeddedServicesAcc
         UserIntegration.site_user_id == site_user.id, UserIntegration.account_id == account.id))
     if known:
         return known
+    commit()  # no transaction stays open during the call
     created = client.create_user(site_user, customer_id=customer_id)
-    commit()
     _retrying_locked(lambda: _insert_ignoring_conflict(UserIntegration.__table__, {
         "site_user_id": site_user.id, "account_id": account.id, "partner_user_id": created.partner_user_id,
         "adopted": created.adopted, "created_at": utcnow(),
