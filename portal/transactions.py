@@ -26,8 +26,9 @@ SQLITE_BEGIN_IMMEDIATE = "portal_sqlite_begin_immediate"
 
 
 def install_sqlite_begin_immediate(engine: Engine) -> None:
-    """Let a connection opt into ``BEGIN IMMEDIATE`` (SQLAlchemy's documented pysqlite recipe,
-    applied only to connections that ask, so every other transaction behaves as before)."""
+    """Let a connection opt into ``BEGIN IMMEDIATE``: SQLAlchemy's pysqlite "begin" event recipe,
+    applied only to connections that ask, so every other transaction (the demo seed's bulk
+    load, the workers' jobs) keeps pysqlite's default behaviour."""
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
