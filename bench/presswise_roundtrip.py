@@ -62,8 +62,8 @@ def sample_order(items: int = 3):
     ]
     return SimpleNamespace(number="BENCH-1", po_number="PO-1", notes="Bench order", billing_address=address,
                            payment_status="paid", payment_method="credit_card", subtotal=Decimal("148.50"),
-                           tax_total=Decimal("11.88"), shipping_cost=Decimal("24.00"), total=Decimal("184.38"),
-                           items=order_items, ships_to_one_address=True)
+                           tax1=Decimal("11.88"), tax2=Decimal("0.00"), tax3=Decimal("0.00"), vat=Decimal("0.00"),
+                           shipping_cost=Decimal("24.00"), total=Decimal("184.38"), items=order_items)
 
 
 class Emulator:

@@ -164,10 +164,14 @@ def _migrations_dir():
 
 
 def _tune_sqlite() -> None:
-    """WAL lets the web process read while a worker writes the same SQLite file."""
+    """WAL lets the web process read while a worker writes the same SQLite file; order actions
+    may start their transaction with BEGIN IMMEDIATE (portal.transactions)."""
     from sqlalchemy import event
 
+    from portal.transactions import install_sqlite_begin_immediate
+
     engine = db.engine
+    install_sqlite_begin_immediate(engine)
 
     @event.listens_for(engine, "connect")
     def _set_pragmas(dbapi_connection, _record):

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from cryptography.fernet import Fernet
-from flask import g
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
@@ -114,20 +113,28 @@ def _empty_all_tables() -> None:
 
 
 class PortalClient(FlaskClient):
-    """A test client that sends a valid CSRF token with every POST unless told not to."""
+    """A test client that sends a valid CSRF token with every POST unless told not to, and runs
+    each request in an app context of its own, as production does.
+
+    The test body keeps the app fixture's context (its own ``g`` and database session); a
+    request never sees them. So objects a request loaded are not in the test's session, and
+    objects the test holds do not change when a request commits: after a request, call
+    ``db.session.expire_all()`` (or ``refresh``, or query again) before reading them.
+    """
 
     def open(self, *args, csrf: bool = True, **kwargs):
-        # The app fixture keeps one app context for the whole test and requests reuse it, so
-        # Flask-Login's per-request cache of the user (g._login_user) would let a second client
-        # act as the first one. Each request must load its own user from its own session.
-        g.pop("_login_user", None)
         method = (kwargs.get("method") or "GET").upper()
         if csrf and method in {"POST", "PUT", "PATCH", "DELETE"}:
             token = self.csrf_token()
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault("X-CSRFToken", token)
             kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
+        # Flask reuses an app context that is already pushed (RequestContext.push), and the app
+        # fixture keeps one pushed for the test body: without a fresh one here, every request
+        # would share the test's g (Flask-Login's cached user) and its database session.
+        # Popping it ends the request's session (Flask-SQLAlchemy's teardown), as in production.
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
     def csrf_token(self) -> str:
         """The signed token Flask-WTF expects, for the raw token kept in this client's session."""
@@ -154,7 +161,11 @@ def client(app) -> PortalClient:
 
 @pytest.fixture
 def subscriber(app):
-    return factories.subscriber(name="Acme Print")
+    # Committed like every fixture's rows: requests have their own database session and do not
+    # see what the test's session has only flushed.
+    subscriber = factories.subscriber(name="Acme Print")
+    db.session.commit()
+    return subscriber
 
 
 @pytest.fixture

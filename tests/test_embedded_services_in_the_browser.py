@@ -68,16 +68,17 @@ def test_a_change_is_saved_only_by_save(page, admin, subscriber):
     card.get_by_role("button", name="Save").click()
     expect(page.locator(f"#site-link-{link.id} .not-saved")).to_be_visible()
     expect(page.locator(f"#site-link-{link.id} .error")).to_contain_text("digits only")
-    page.locator(f"#site-link-{link.id}").get_by_label("Synchronize Status").check()
-    page.wait_for_timeout(300)
-    assert len(posts) == 1, "the tick sent nothing"
     db.session.expire_all()
     assert (link.customer_id, link.sync_status) == ("1001", False)
+    page.locator(f"#site-link-{link.id}").get_by_label("Synchronize Status").check()
 
     card = page.locator(f"#site-link-{link.id}")
     card.get_by_label("PressWise customer ID").fill("2002")
     card.get_by_role("button", name="Save").click()
     page.locator(f"#site-link-{link.id} .saved").wait_for()
+    # Nothing to wait for after the tick, so no sleep: a request it sent would have been sent
+    # before this Save's, so once Save has answered, two POSTs in all means the tick sent none.
+    assert len(posts) == 2, "the tick sent nothing; only the two Saves did"
     db.session.expire_all()
     assert (link.customer_id, link.sync_status) == ("2002", True)
 
@@ -99,26 +100,30 @@ def test_turning_synchronize_orders_on_asks_for_confirmation(page, admin, subscr
         dialog.accept() if next(answers) else dialog.dismiss()
 
     page.on("dialog", answer)
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
     card.get_by_label("Synchronize Orders").check()
-    card.get_by_role("button", name="Save").click()
-    page.wait_for_timeout(300)
+    with page.expect_event("dialog"):
+        card.get_by_role("button", name="Save").click()
     assert len(dialogs) == 1 and "duplicated" in dialogs[0]
     assert dialogs[0].startswith("Turn on Synchronize Orders for “PressWise A” on Main store?")
-    db.session.expire_all()
-    assert link.sync_orders is False, "cancelled: nothing saved"
-    assert card.get_by_label("Synchronize Orders").is_checked(), "the choice stays on screen to reconsider"
+    expect(card.get_by_label("Synchronize Orders")).to_be_checked()  # the choice stays on screen to reconsider
 
     card.get_by_role("button", name="Save").click()
     page.locator(f"#site-link-{link.id} .saved").wait_for()
     assert len(dialogs) == 2
+    # A request from the cancelled Save would have gone before this one: one POST means none did.
+    assert len(posts) == 1, "cancelled: nothing sent"
     db.session.expire_all()
     assert link.sync_orders is True
 
-    # Already on: saving another change asks nothing.
+    # Already on: saving another change asks nothing. The previous "Saved." is still on screen,
+    # so wait for this Save's answer itself (the server commits before it answers).
     page.locator(f"#site-link-{link.id}").get_by_label("PressWise customer ID").fill("3003")
-    page.locator(f"#site-link-{link.id}").get_by_role("button", name="Save").click()
+    with page.expect_response(lambda response: response.request.method == "POST") as answered:
+        page.locator(f"#site-link-{link.id}").get_by_role("button", name="Save").click()
+    assert answered.value.status == 200
     expect(page.locator(f"#site-link-{link.id} .saved")).to_be_visible()
-    page.wait_for_timeout(200)
     db.session.expire_all()
     assert link.customer_id == "3003" and len(dialogs) == 2
 
@@ -198,16 +203,19 @@ def test_deactivate_asks_before_stopping_every_site(page, admin, subscriber):
         dialog.accept() if next(answers) else dialog.dismiss()
 
     page.on("dialog", answer)
-    page.locator("#account-status").get_by_role("link", name="Deactivate").click()
-    page.wait_for_timeout(300)
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    with page.expect_event("dialog"):
+        page.locator("#account-status").get_by_role("link", name="Deactivate").click()
     assert dialogs == ["Deactivate “Production”? The one site using it stops sending orders to PressWise and "
                        "synchronizing at once. Its settings and history stay; Reactivate uses it again."]
-    assert page.url.endswith(f"/embedded-services/{account.id}"), "cancelled: still on the account"
-    db.session.expire_all()
-    assert account.active is True
 
     page.locator("#account-status").get_by_role("link", name="Deactivate").click()
     expect(page.locator("#account-status .flash-success")).to_have_text("Account “Production” deactivated.")
+    # A request from the cancelled click would have gone before this one: one POST means none did,
+    # and the page never left the account.
+    assert len(posts) == 1, "cancelled: nothing sent"
+    assert page.url.endswith(f"/embedded-services/{account.id}")
     db.session.expire_all()
     assert account.active is False
     expect(page.locator("#account-status button.delete")).to_be_disabled()

@@ -3,38 +3,89 @@
 from __future__ import annotations
 
 import os
-import re
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.conftest import PROJECT_ROOT
 
 PROCFILE = PROJECT_ROOT / "Procfile"
 
 
-def _processes() -> dict[str, str]:
-    lines = PROCFILE.read_text().splitlines()
-    return dict(re.match(r"^([A-Za-z0-9_-]+):\s*(.+)$", line).groups() for line in lines
-                if re.match(r"^[A-Za-z0-9_-]+:", line))
+def test_emulator_and_redis_run_under_honcho(tmp_path):
+    """The emulator listens on $EMULATOR_PORT, accepts the demo account's credentials, guards its
+    control API with $EMULATOR_CONTROL_TOKEN and keeps its data in instance/; the private Redis
+    answers on instance/redis.sock; Ctrl-C stops both. Run as ``make run`` runs them: honcho
+    in the project folder (here a copy of its shape in tmp_path, so a developer's instance/ and
+    a running ``make run`` are left alone)."""
+    from portal import embedded_redis
+    from portal.accounts.demo import DEMO_AUTHORIZATION_CODE, DEMO_PASSWORD, DEMO_USERNAME
+    from portal.partners.base import AccountSettings, PartnerError, Timeouts
+    from portal.partners.presswise import PressWiseClient
 
-
-def test_procfile_names_every_process():
-    processes = _processes()
-    assert list(processes) == ["web", "worker", "redis", "emulator"]  # web first: honcho gives it $PORT
-    assert "--bind 127.0.0.1:$PORT" in processes["web"]
-    assert processes["emulator"] == (
-        ".venv/bin/python -m presswise_emulator --host 127.0.0.1 --port $EMULATOR_PORT "
-        "--db instance/presswise-emulator.db --user demo --password demo-secret --code DEMO-AUTH "
-        "--control-token $EMULATOR_CONTROL_TOKEN"
+    (tmp_path / ".venv").symlink_to(PROJECT_ROOT / ".venv")  # the Procfile runs .venv/bin/python
+    (tmp_path / "instance").mkdir()  # scripts/run makes it before starting honcho
+    port, token = _free_port(), secrets.token_urlsafe(24)
+    env = dict(os.environ, EMULATOR_PORT=str(port), EMULATOR_CONTROL_TOKEN=token, PYTHONPATH=str(PROJECT_ROOT),
+               PYTHONUNBUFFERED="1")
+    honcho = subprocess.Popen(
+        [str(Path(sys.executable).parent / "honcho"), "start", "--no-colour", "-f", str(PROCFILE),
+         "-d", str(tmp_path), "redis", "emulator"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
-    assert processes["redis"].endswith("-m portal.embedded_redis instance/redis.sock")
+    output: list[str] = []
+    listening = threading.Event()
+
+    def read_output():
+        for line in honcho.stdout:  # keeps draining so neither process blocks on a full pipe
+            output.append(line)
+            if "PressWise emulator listening on " in line:
+                listening.set()
+
+    threading.Thread(target=read_output, daemon=True).start()
+    emulator_url = f"http://127.0.0.1:{port}/r/wsdl-order2.php"  # what scripts/run gives the portal
+    redis_url = f"unix://{tmp_path / 'instance' / 'redis.sock'}"
+    try:
+        assert listening.wait(timeout=30), "".join(output)[-3000:]
+        assert f"listening on {emulator_url}" in "".join(output)
+
+        demo = AccountSettings(emulator_url, DEMO_USERNAME, DEMO_PASSWORD, DEMO_AUTHORIZATION_CODE)
+        with PressWiseClient(demo, Timeouts(connect=5, read=10)) as client:
+            client.test_connection()
+        with PressWiseClient(replace(demo, password="not-the-demo-password"), Timeouts(connect=5, read=10)) as client:
+            with pytest.raises(PartnerError):
+                client.test_connection()
+
+        control = f"http://127.0.0.1:{port}/_control/calls"
+        assert requests.get(control, timeout=10).status_code != 200
+        calls = requests.get(control, headers={"X-Control-Token": token}, timeout=10)
+        assert calls.status_code == 200
+        assert len(calls.json()["calls"]) == 2
+        assert (tmp_path / "instance" / "presswise-emulator.db").is_file()
+
+        embedded_redis.wait_until_ready(redis_url, timeout=30)
+    finally:
+        honcho.send_signal(signal.SIGINT)  # Ctrl-C: honcho stops every process
+        try:
+            honcho.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(honcho.pid, signal.SIGKILL)
+            honcho.wait()
+
+    with pytest.raises(requests.ConnectionError):
+        requests.get(control, timeout=5)
+    with pytest.raises(embedded_redis.EmbeddedRedisError):
+        embedded_redis.wait_until_ready(redis_url, timeout=0)
 
 
 def _free_port() -> int:

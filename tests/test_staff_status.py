@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -48,8 +49,7 @@ def test_database_password_is_masked(staff_client, app):
 
 
 def test_without_workers_the_page_says_so_and_the_button_does_not_enqueue(staff_user):
-    # A queue of its own: the session's worker (if a test already started it) does not serve it.
-    with _client_for(staff_user, RQ_QUEUE="portal-test-nobody-serves-this") as client:
+    with _client_for(staff_user, RQ_QUEUE=_unserved_queue_name()) as client:
         page = soup(client.get("/staff/status"))
         assert "No worker is serving the queue" in page.select_one("#workers").text
 
@@ -58,7 +58,7 @@ def test_without_workers_the_page_says_so_and_the_button_does_not_enqueue(staff_
         assert response.status_code == 200
         assert soup(response).select_one(".ping")["data-state"] == "no-worker"
         from portal.queue import task_queue
-        assert task_queue().name == "portal-test-nobody-serves-this"
+        assert task_queue().name == client.application.config["RQ_QUEUE"]
         assert task_queue().count == 0
 
 
@@ -106,30 +106,34 @@ def test_unknown_job_is_reported_not_a_500(staff_client):
     assert soup(response).select_one(".ping")["data-state"] == "missing"
 
 
-def test_other_jobs_are_not_reported_by_the_ping_page(staff_client):
+def test_other_jobs_are_not_reported_by_the_ping_page(staff_user):
     from portal.queue import task_queue
 
-    job = task_queue().enqueue("jobs.diagnostics.ping.__name__", "not a ping")
-    try:
-        assert staff_client.htmx("get", f"/staff/status/ping/{job.id}").status_code == 404
-    finally:
-        job.delete()
+    # On a queue no worker serves, so no worker runs (and fails) this made-up job meanwhile.
+    with _client_for(staff_user, RQ_QUEUE=_unserved_queue_name()) as client:
+        job = task_queue().enqueue("jobs.diagnostics.ping.__name__", "not a ping")
+        try:
+            assert client.htmx("get", f"/staff/status/ping/{job.id}").status_code == 404
+        finally:
+            job.delete()
 
 
-def test_a_ping_nobody_picks_up_is_given_up(staff_client, monkeypatch):
-    from datetime import datetime, timedelta, timezone
-
+def test_a_ping_nobody_picks_up_is_given_up(staff_user, monkeypatch):
     from portal.queue import task_queue
     from portal.staff import status
 
-    job = task_queue().enqueue(status.PING_JOB, "stuck")
-    monkeypatch.setattr(status, "PING_GIVE_UP_SECONDS", -1)  # as if it had waited past the limit
+    # "Nobody picks it up" must be true, not likely: the session's real worker (running if an
+    # earlier test started it) serves the test queue and could run the ping before the page
+    # looks at it. No worker listens to this queue.
+    with _client_for(staff_user, RQ_QUEUE=_unserved_queue_name()) as client:
+        job = task_queue().enqueue(status.PING_JOB, "stuck")
+        monkeypatch.setattr(status, "PING_GIVE_UP_SECONDS", -1)  # as if it had waited past the limit
 
-    fragment = soup(staff_client.htmx("get", f"/staff/status/ping/{job.id}"))
+        fragment = soup(client.htmx("get", f"/staff/status/ping/{job.id}"))
 
-    assert fragment.select_one(".ping")["data-state"] == "no-answer"
-    assert "No worker picked the job up" in fragment.text
-    assert task_queue().count == 0
+        assert fragment.select_one(".ping")["data-state"] == "no-answer"
+        assert "No worker picked the job up" in fragment.text
+        assert task_queue().count == 0
 
 
 def test_page_renders_with_the_error_when_redis_is_down(staff_user, tmp_path):
@@ -143,6 +147,11 @@ def test_page_renders_with_the_error_when_redis_is_down(staff_user, tmp_path):
         ping = client.htmx("post", "/staff/status/ping")
         assert ping.status_code == 200
         assert soup(ping).select_one(".ping")["data-state"] == "redis-error"
+
+
+def _unserved_queue_name() -> str:
+    """A queue of this test alone: the session's worker serves only the suite's RQ_QUEUE."""
+    return f"portal-test-unserved-{uuid.uuid4().hex}"
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from portal.orders.forms import PUSH_FILTERS, OrderFilterForm, PaymentForm
 from portal.orders.queries import OrderFilters, order_with_everything, orders_page, push_state_counts
 from portal.routing import page_number_or_one
 from portal.tenancy import orders_query, sites_query
+from portal.transactions import begin_serialized_write
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 # Who may use this area: portal.security.access_guards(), checked before the CSRF token.
@@ -56,14 +57,19 @@ def index():
 def _load_order_or_404(order_id: int, *, for_update: bool = False) -> Order:
     """The subscriber's order with everything the detail page shows; another tenant's ID is a 404.
 
-    Actions lock the order row so two clicks at once are applied one after the other and only
-    one of them can report that the order just became eligible.
+    Actions lock the order so two clicks at once (two admins, two web processes) are applied
+    one after the other and only one of them can report that the order just became eligible:
+    a row lock on PostgreSQL, and on SQLite, which ignores FOR UPDATE, a transaction that
+    starts with the write lock (portal.transactions). Either is held until the action commits
+    or rolls back, so actions commit before rendering.
     """
     query = order_with_everything(orders_query(), order_id)
     if for_update:
+        begin_serialized_write()
         query = query.with_for_update(of=Order)
     order = db.session.execute(query).unique().scalar_one_or_none()
     if order is None:
+        db.session.rollback()  # no lock held while the error page renders
         abort(404)
     return order
 
@@ -72,6 +78,7 @@ def _item_of_or_404(order: Order, item_id: int):
     for item in order.items:
         if item.id == item_id:
             return item
+    db.session.rollback()  # no lock held while the error page renders
     abort(404)
 
 

@@ -1,0 +1,96 @@
+"""Every script in ``bench/`` runs at a tiny size and prints figures, so none can rot unnoticed.
+
+The README's figures come from these scripts at full size; here each one runs as a developer
+runs it (the venv's python, a subprocess, from the project folder) with its size and duration
+options turned down, and its table must hold numbers, not just exit 0. On the PostgreSQL pass
+the scripts' PostgreSQL half runs too, in a throwaway database of its own on the same server.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.conftest import PROJECT_ROOT
+
+BENCH = PROJECT_ROOT / "bench"
+NUMBER = r"\d[\d,]*(?:\.\d+)?"
+
+
+SMOKE_TESTED = ("admin_pages.py", "demo_seed.py", "presswise_roundtrip.py")
+
+
+def test_every_bench_script_has_a_smoke_test():
+    """A new script under bench/ must be taught to this module."""
+    assert sorted(path.name for path in BENCH.glob("*.py")) == sorted(SMOKE_TESTED)
+
+
+def _run(script: str, *args: str, timeout: float = 120) -> str:
+    # A clean environment: the suite's own DATABASE_URL, REDIS_URL and keys must not steer the
+    # script, and a developer's .env must not either (each script sets what it needs).
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("PORTAL_", "TEST_", "DATABASE_URL", "REDIS_URL", "RQ_QUEUE", "SECRET_KEY",
+                                  "BENCH_"))}
+    env.update(PORTAL_DOTENV="", PYTHONUNBUFFERED="1")
+    completed = subprocess.run([sys.executable, str(BENCH / script), *args], cwd=PROJECT_ROOT, env=env,
+                               capture_output=True, text=True, timeout=timeout)
+    assert completed.returncode == 0, f"{script} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+    return completed.stdout
+
+
+@pytest.fixture
+def bench_postgres():
+    """On the PostgreSQL pass: a database name on the test server that the script may drop and
+    recreate, dropped afterwards; on the SQLite pass: ``none`` (the scripts skip PostgreSQL)."""
+    test_url = os.environ.get("TEST_DATABASE_URL")
+    if not test_url:
+        yield None
+        return
+    url = make_url(test_url).set(database=f"portal_bench_smoke_{uuid.uuid4().hex[:12]}")
+    yield url.render_as_string(hide_password=False)
+    from sqlalchemy import create_engine, text
+
+    server = create_engine(url.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    finally:
+        server.dispose()
+
+
+def test_presswise_roundtrip_prints_calls_per_second_without_errors():
+    output = _run("presswise_roundtrip.py", "--duration", "0.2", "--latency", "0", "--concurrency", "1,2")
+
+    rows = re.findall(rf"^\s*0ms\s+(\d+)\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+{NUMBER}\s+{NUMBER}\s+(\d+)$",
+                      output, re.MULTILINE)
+    assert [row[0] for row in rows] == ["1", "2"], output
+    for _, client, bare, session, errors in rows:
+        assert float(client) > 0 and float(bare) > 0 and float(session) > 0, output
+        assert errors == "0", output
+
+
+def test_demo_seed_prints_orders_per_second(bench_postgres):
+    output = _run("demo_seed.py", "--orders", "40", "--postgres", bench_postgres or "none")
+
+    rows = re.findall(rf"^(sqlite|postgresql)\s+40\s+({NUMBER})\s+({NUMBER})\s+{NUMBER}\s+({NUMBER})$",
+                      output, re.MULTILINE)
+    assert [row[0] for row in rows] == (["sqlite", "postgresql"] if bench_postgres else ["sqlite"]), output
+    for _, seconds, per_second, rerun in rows:
+        assert float(seconds) > 0 and float(per_second.replace(",", "")) > 0 and float(rerun) >= 0, output
+
+
+def test_admin_pages_prints_a_median_and_a_maximum_per_page(bench_postgres):
+    output = _run("admin_pages.py", "--orders", "40", "--runs", "2", "--postgres", bench_postgres or "none")
+
+    databases = re.findall(r"^(sqlite|postgresql): seeded in", output, re.MULTILINE)
+    assert databases == (["sqlite", "postgresql"] if bench_postgres else ["sqlite"]), output
+    rows = re.findall(rf"^(orders, exact number|order page|sites)\s+({NUMBER})\s+({NUMBER})$", output, re.MULTILINE)
+    assert len(rows) == 3 * len(databases), output
+    for _, median, slowest in rows:
+        assert 0 < float(median) <= float(slowest), output
