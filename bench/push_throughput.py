@@ -31,6 +31,22 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from bench.presswise_roundtrip import CODE, PASSWORD, USER, Emulator  # noqa: E402
 
 
+def ensure_postgres_database(database_url: str) -> None:
+    """Create the named PostgreSQL database when it does not exist (the script empties it anyway)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    server = create_engine(url.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": url.database}).first() is None:
+                connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        server.dispose()
+
+
 def prepare_environment(folder: Path, database_url: str | None, redis_url: str) -> dict:
     from cryptography.fernet import Fernet
 
@@ -143,6 +159,8 @@ def main() -> None:
 
     from portal import embedded_redis
 
+    if args.database_url:
+        ensure_postgres_database(args.database_url)
     folder = Path(tempfile.mkdtemp(prefix="push-bench-"))
     redis_process, redis_url = embedded_redis.start(folder / "redis")
     emulator = Emulator(None, None)

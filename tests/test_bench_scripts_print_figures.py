@@ -23,7 +23,7 @@ BENCH = PROJECT_ROOT / "bench"
 NUMBER = r"\d[\d,]*(?:\.\d+)?"
 
 
-SMOKE_TESTED = ("admin_pages.py", "demo_seed.py", "presswise_roundtrip.py")
+SMOKE_TESTED = ("admin_pages.py", "demo_seed.py", "presswise_roundtrip.py", "push_throughput.py")
 
 
 def test_every_bench_script_has_a_smoke_test():
@@ -94,3 +94,16 @@ def test_admin_pages_prints_a_median_and_a_maximum_per_page(bench_postgres):
     assert len(rows) == 3 * len(databases), output
     for _, median, slowest in rows:
         assert 0 < float(median) <= float(slowest), output
+
+
+def test_push_throughput_prints_orders_per_second_and_no_duplicates(bench_postgres):
+    args = ["--orders", "20", "--latency", "5", "--workers", "1", "--no-fork"]
+    output = _run("push_throughput.py", *args, *(["--database-url", bench_postgres] if bench_postgres else []))
+
+    rows = re.findall(rf"^\| (\w+) \| 1 \| ({NUMBER}) \| ({NUMBER}) \| ({NUMBER}) \| ({NUMBER}) \| (\d+) \| (\d+) \| (\d+) \|$",
+                      output, re.MULTILINE)
+    assert len(rows) == 1, output
+    dialect, seconds, rate, ideal, ratio, duplicates, failed, locked = rows[0]
+    assert dialect == ("postgresql" if bench_postgres else "sqlite"), output
+    assert float(rate) > 0 and float(ideal) == 200 and float(ratio) > 0, output
+    assert (duplicates, failed, locked) == ("0", "0", "0"), output
