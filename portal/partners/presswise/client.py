@@ -336,14 +336,14 @@ class _CallInProgress:
     """One call's deadline and how far it got. Lives in ``_calls_by_thread`` while the call runs:
     a call runs in one thread, and urllib3 calls our connection and pool methods in that thread."""
 
-    __slots__ = ("ends_at", "seconds", "request_sent", "cut_off", "socket_handle")
+    __slots__ = ("ends_at", "seconds", "request_sent", "cut_off", "watched_fd")
 
     def __init__(self, started: float, seconds: float):
         self.ends_at = started + seconds
         self.seconds = seconds
         self.request_sent = False  # the whole request is with the OS: from here PressWise may act on it
         self.cut_off = False  # the watchdog shut the call's socket down at the deadline
-        self.socket_handle: socket.socket | None = None  # the watchdog's own descriptor of the call's socket
+        self.watched_fd: int | None = None  # the watchdog's own duplicate descriptor of the call's socket
 
     def remaining(self) -> float:
         return self.ends_at - time.monotonic()
@@ -379,32 +379,33 @@ class _DeadlineWatchdog:
         self._lock = threading.Lock()
         self._calls_changed = threading.Condition(self._lock)
         self._calls: set[_CallInProgress] = set()
-        self._wakes_at = math.inf
+        self._wakes_at = math.inf  # when the thread will look next; watch() wakes it only for an earlier deadline
+        self._shortest_limit = math.inf
         self._thread: threading.Thread | None = None
 
     def watch(self, call: _CallInProgress, sock: socket.socket) -> None:
         """From now until ``forget``, shut ``sock`` down if ``call`` is still running at its deadline."""
-        if call.socket_handle is not None:
+        if call.watched_fd is not None:
             return  # one call, one connection: already watched
-        handle = socket.fromfd(sock.fileno(), sock.family, sock.type, sock.proto)  # works for TLS sockets too
+        fd = os.dup(sock.fileno())  # a bare descriptor: a socket object per call would double the cost
         with self._lock:
-            call.socket_handle = handle
+            call.watched_fd = fd
             self._calls.add(call)
+            self._shortest_limit = min(self._shortest_limit, call.seconds)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="presswise-call-deadlines", daemon=True)
                 self._thread.start()
-            if call.ends_at < self._wakes_at:  # rare: calls of one client all have the same limit
+            if call.ends_at < self._wakes_at:  # rare: see _run
                 self._calls_changed.notify()
 
     def forget(self, call: _CallInProgress) -> None:
         """Stop watching ``call`` (idempotent). After this the watchdog never touches its socket."""
-        if call.socket_handle is None:
+        if call.watched_fd is None:
             return
         with self._lock:
             self._calls.discard(call)
-            handle, call.socket_handle = call.socket_handle, None
-        if handle is not None:
-            handle.close()
+            fd, call.watched_fd = call.watched_fd, None
+        os.close(fd)
 
     def _run(self) -> None:
         lock, calls_changed, calls = self._lock, self._calls_changed, self._calls
@@ -418,12 +419,28 @@ class _DeadlineWatchdog:
                         continue
                     calls.discard(call)
                     call.cut_off = True
-                    try:
-                        call.socket_handle.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass  # the peer closed it already
+                    _shut_down(call.watched_fd)
+                if not calls:
+                    # Look again before any call that starts from now on can reach its deadline (one that
+                    # took half its limit to connect excepted), so watch() need not wake this thread:
+                    # a wake-up per call would cost a thread switch per call.
+                    wakes_at = now + self._shortest_limit / 2
                 self._wakes_at = wakes_at
                 calls_changed.wait(None if wakes_at == math.inf else wakes_at - now)
+
+
+def _shut_down(fd: int) -> None:
+    """Shut down the socket behind ``fd``, leaving ``fd`` open: its owner (``forget``) closes it."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # the peer closed it already
+    finally:
+        sock.detach()
 
 
 _watchdog = _DeadlineWatchdog()
