@@ -8,6 +8,7 @@ with the error class the client's docstring promises.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
@@ -414,3 +415,54 @@ def test_calls_sharing_one_client_each_keep_their_own_deadline(hostile_server):
         assert type(error) is PartnerUnknownOutcome, (delay, error)
         assert DEADLINE <= elapsed < DEADLINE + MARGIN, f"call started at +{delay}s took {elapsed:.2f}s"
     assert normal_failures == [] and normal_answers > 10
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_no_descriptor_is_left_behind(hostile_server):
+    """The watchdog keeps its own duplicate of each call's socket; each must be closed with its call."""
+    server = hostile_server(answer_normally, {
+        "drip": drip(OK_HEAD + b"Content-Length: 100000\r\n\r\n", b" " * ENDLESS),
+    })
+    before = open_descriptors()
+    client = client_for(server.url)
+    for _ in range(20):
+        client.find_orders("1")
+    with pytest.raises(PartnerUnknownOutcome):
+        client.find_orders("drip")
+    client.find_orders("1")
+    client.close()
+
+    settled_by = time.monotonic() + 3  # the server's side closes once it sees the client hang up
+    while open_descriptors() > before and time.monotonic() < settled_by:
+        time.sleep(POLL)
+    assert open_descriptors() == before
+
+
+def test_the_deadline_holds_in_a_forked_child(hostile_server):
+    """RQ forks a process per job: the child has no watchdog thread until it watches its first call."""
+    server = hostile_server(drip(OK_HEAD + b"Content-Length: 100000\r\n\r\n", b" " * ENDLESS))
+    with pytest.raises(PartnerUnknownOutcome):
+        client_for(server.url).find_orders("1")  # the parent's watchdog thread is running now
+
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only, never return into pytest
+        code = 1
+        try:
+            elapsed, error = timed(lambda: client_for(server.url).find_orders("1"))
+            code = 0 if type(error) is PartnerUnknownOutcome and elapsed < DEADLINE + MARGIN else 2
+        finally:
+            os._exit(code)
+    gives_up_at = time.monotonic() + SERVER_GIVES_UP
+    while time.monotonic() < gives_up_at:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(POLL)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the call in the forked child outlived its deadline")
+    assert os.waitstatus_to_exitcode(status) == 0
