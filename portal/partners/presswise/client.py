@@ -392,7 +392,7 @@ class _DeadlineWatchdog:
             call.watched_fd = fd
             self._calls.add(call)
             self._shortest_limit = min(self._shortest_limit, call.seconds)
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():  # first call, or the thread died
                 self._thread = threading.Thread(target=self._run, name="presswise-call-deadlines", daemon=True)
                 self._thread.start()
             if call.ends_at < self._wakes_at:  # rare: see _run
