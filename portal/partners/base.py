@@ -33,6 +33,15 @@ class Timeouts:
     connect: float = 5.0
     read: float = 30.0
 
+    @property
+    def deadline(self) -> float:
+        """Seconds a whole call may take: connecting, sending, and reading the full answer.
+
+        ``connect`` and ``read`` bound each wait for the network; a partner that sends one byte
+        per second never trips them, so the call as a whole gets this limit too.
+        """
+        return self.connect + self.read
+
 
 # --- outcomes ----------------------------------------------------------------------
 
