@@ -41,7 +41,7 @@ def test_approving_the_last_item_with_htmx(logged_in, order):
     # BeautifulSoup keeps <template> content apart (no select, no text): parse it on its own.
     out_of_band = BeautifulSoup(page.select_one("template").decode_contents(), "html.parser")
     rules = out_of_band.find(id="integration-rules")
-    assert rules["hx-swap-oob"] == "true" and "Ready to push" in rules.text
+    assert rules["hx-swap-oob"] == "true" and "Rules met" in rules.text
     assert "2 of 2 approved" in out_of_band.find(id="order-badges").text
     saved = approval_of(item)
     assert saved.approval == "approved" and saved.approval_changed_at is not None

@@ -57,7 +57,7 @@ def test_approving_with_htmx_swaps_the_items_and_refreshes_the_rules(logged_in, 
     assert "Items #1, #3 approved." in items.select_one("#approve-pending .items-message").text
     assert items.select_one("form.approve-pending") is None
     rules = page.select_one("section#integration-rules")
-    assert rules["hx-swap-oob"] == "true" and "Ready to push" in rules.text
+    assert rules["hx-swap-oob"] == "true" and "Rules met" in rules.text
     assert "3 of 3 approved" in page.select_one("#order-badges[hx-swap-oob=true]").text
     assert approvals(order) == ["approved"] * 3
     assert embedded_factories.queued_pushes(order) == 1, "it became eligible: queued for the account"

@@ -97,7 +97,7 @@ def test_rules_panel_says_ready(logged_in, subscriber):
     order = factories.order(factories.site(subscriber), paid=True)
     db.session.commit()
     rules = soup(logged_in.get(f"/orders/{order.id}")).select_one("#integration-rules")
-    assert "Ready to push" in rules.text and not rules.select("li.hold")
+    assert "Rules met" in rules.text and not rules.select("li.hold")
 
 
 def item_body(page, item):

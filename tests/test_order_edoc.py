@@ -39,7 +39,7 @@ def test_mark_file_ready_with_htmx_clears_the_last_hold(logged_in, order):
     assert "marked ready" in body.select_one(".item-message").text
     out_of_band = BeautifulSoup(page.select_one("template").decode_contents(), "html.parser")
     rules = out_of_band.select_one("#integration-rules")
-    assert rules["hx-swap-oob"] == "true" and "Ready to push" in rules.text
+    assert rules["hx-swap-oob"] == "true" and "Rules met" in rules.text
     assert state_of(item) == "ready"
     assert embedded_factories.queued_pushes(order) == 1, "it became eligible: queued for the account"
 

@@ -168,3 +168,38 @@ def test_the_site_user_tab_shows_the_partner_user_id_once_synchronized(logged_in
     page = soup(logged_in.get(tab["href"]))
     assert page.select_one(".partner-user-id").text.strip() == "7001"
     assert "PressWise main" in page.select_one(".partner-logins").text
+
+
+def test_the_order_page_says_where_the_order_goes(logged_in, setup, subscriber):
+    """Rules met and "will be sent" are different facts: the Partners block says the second, per account."""
+    order = setup["order"]
+    lonely = factories.order(factories.site(subscriber, name="No partner"), paid=True)
+    older = embedded_factories.account(subscriber, name="Older integration")
+    embedded_factories.site_link(older, setup["site"], sync_orders=False)
+    db.session.commit()
+
+    page = soup(logged_in.get(f"/orders/{lonely.id}"))
+    assert "Rules met" in page.select_one("#integration-rules .ready").text
+    assert "is not sent to a partner" in page.select_one("#partner-outlook .outlook-none").text
+
+    _row(setup, "pushed", partner_order_id="10528")
+    outlook = soup(logged_in.get(f"/orders/{order.id}")).select_one("#partner-outlook")
+    lines = {li.select_one("strong").text: li for li in outlook.select("li")}
+    assert "PressWise order 10528" in lines["PressWise main"].text
+    assert "Sent by hand only" in lines["Older integration"].text
+    assert lines["Older integration"].select_one("form.push-by-hand button") is not None
+    assert outlook.get("hx-get") is None, "everything settled: no polling"
+
+
+def test_pushing_by_hand_from_the_order_page_answers_with_the_partners_block(logged_in, setup):
+    order, account = setup["order"], setup["account"]
+    account.site_links[0].sync_orders = False
+    db.session.commit()
+    response = logged_in.htmx("post", f"/orders/{order.id}/embedded-services/{account.id}/push",
+                              data={"confirm": "yes", "answer": "outlook"})
+    outlook = soup(response).select_one("#partner-outlook")
+    assert "queued" in outlook.select_one(".flash-info").text
+    line = outlook.select_one(f"#outlook-{account.id}")
+    assert line.select_one(".badge") is not None, "a push row exists now"
+    db.session.expire_all()
+    assert order.integrations and order.integrations[0].reconcile_first

@@ -32,7 +32,7 @@ def test_mark_paid_without_javascript_redirects_with_a_message(logged_in, order)
     page = soup(logged_in.get(response.headers["Location"]))
     assert "Payment recorded for order 61001." in page.select_one(".flash-success").text
     assert page.select_one("#payment .payment-status").text.strip() == "Paid"
-    assert "Ready to push" in page.select_one("#integration-rules").text
+    assert "Rules met" in page.select_one("#integration-rules").text
     assert embedded_factories.queued_pushes(order) == 1, "it became eligible: queued for the account"
 
 
@@ -48,7 +48,7 @@ def test_mark_paid_with_htmx_returns_the_panel_and_refreshes_the_rules(logged_in
     assert "Payment recorded" in panel.select_one(".flash-success").text
     assert panel.select_one("form") is None
     rules = page.select_one("section#integration-rules")
-    assert rules["hx-swap-oob"] == "true" and "Ready to push" in rules.text
+    assert rules["hx-swap-oob"] == "true" and "Rules met" in rules.text
     assert page.select_one("#order-badges")["hx-swap-oob"] == "true"
     assert reload(order).is_paid
 

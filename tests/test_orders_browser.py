@@ -43,7 +43,7 @@ def test_actions_update_the_page_in_place(logged_in_page, order):
 
     second.get_by_role("button", name="Mark file ready").click()
     second.locator(".item-message").wait_for()
-    assert "Ready to push" in rules.inner_text()
+    assert "Rules met" in rules.inner_text()
     assert page.url.endswith(f"/orders/{order.id}")  # no full reload or redirect happened
     assert page.locator(".flash-success").count() == 3  # one per action, shown in place, none flashed
 
@@ -110,6 +110,6 @@ def test_approve_all_pending_items_in_place(logged_in_page, admin):
 
     # The swapped-in rows still work through HTMX.
     rows.nth(0).get_by_role("button", name="Approve").click()
-    expect(page.locator("#integration-rules")).to_contain_text("Ready to push")
+    expect(page.locator("#integration-rules")).to_contain_text("Rules met")
     expect(page.locator("form.approve-pending")).to_have_count(0)
     assert page.evaluate("window.stillTheSamePage") is True

@@ -37,6 +37,36 @@ class AccountPanel:
         """The panel refreshes itself while a worker will still act on the row."""
         return self.state is not None and self.state.in_progress and self.account.is_usable
 
+    def outlook(self, holds: list) -> tuple[str, str]:
+        """Whether and how the order goes to this account, as (kind, sentence), for the order page.
+
+        kind is one of: state (a push exists), automatic, by_hand, not_sent.
+        """
+        if self.integration is not None:
+            row = self.integration
+            text = self.state.label
+            if row.partner_order_id:
+                text += f": PressWise order {row.partner_order_id}"
+            elif row.last_error and self.state in (PushState.FAILED, PushState.RETRYING, PushState.UNKNOWN):
+                text += f": {row.last_error}"
+            waiting = self.waiting_for_account
+            return "state", f"{text}. {waiting}" if waiting else text
+        link, account = self.link, self.account
+        if not account.active:
+            return "not_sent", "Not sent: the account is inactive."
+        if link is None or not link.active:
+            return "not_sent", "Not sent: the account is switched off on this site."
+        if not link.customer_id:
+            return "not_sent", "Not sent: the site has no PressWise customer ID for this account."
+        if not link.sync_orders:
+            return "by_hand", ("Sent by hand only: Synchronize Orders is off on this site (an older integration "
+                               "may send it). Push Order looks it up in PressWise first.")
+        if account.is_paused:
+            return "automatic", "Sent automatically once the rules are met and the account is resumed (it is paused)."
+        if holds:
+            return "automatic", "Sent automatically once the rules above are met."
+        return "automatic", "Sent automatically: it is being queued."
+
     @property
     def waiting_for_account(self) -> str | None:
         if self.state is None or not self.state.in_progress:

@@ -103,10 +103,12 @@ def _shipping_notes(order: Order) -> dict[int, str]:
 
 
 def _detail_context(order: Order, **extra) -> dict:
+    partners = account_panels(order, current_user.subscriber_id) if embedded_services_enabled() else None
     context = {
         "order": order,
         "active_tab": "details",
-        "show_embedded_services_tab": embedded_services_enabled() and has_integrations(order),
+        "partners": partners,
+        "show_embedded_services_tab": bool(partners) and any(panel.integration for panel in partners),
         "holds": order.integration_holds,
         "customer_url": _customer_url(order),
         "shipping_notes": _shipping_notes(order),
@@ -278,6 +280,17 @@ def integration_panel(order_id: int, account_id: int):
     return render_template("orders/_integration_panel.html", **_panel_context(order, panel))
 
 
+@bp.route("/<id:order_id>/partners")
+def partner_outlook(order_id: int):
+    """The rules panel's partner part: where the order goes; HTMX polls it while a push is under way."""
+    _embedded_services_or_404()
+    order = _load_order_or_404(order_id)
+    if not wants_fragment():
+        return redirect(url_for("orders.detail", order_id=order.id, _anchor="integration-rules"))
+    return render_template("orders/_partner_outlook.html", order=order, holds=order.integration_holds,
+                           partners=account_panels(order, current_user.subscriber_id))
+
+
 @bp.post("/<id:order_id>/embedded-services/<id:account_id>/push")
 def push(order_id: int, account_id: int):
     """Push Order: send the order to this account now (a worker does it; the panel follows).
@@ -291,6 +304,11 @@ def push(order_id: int, account_id: int):
     panel = _panel_or_404(order, account_id)
 
     def answer(status: int = 200, **extra):
+        if wants_fragment() and request.form.get("answer") == "outlook":
+            # Pressed in the order page's Partners block: that block comes back.
+            return render_template("orders/_partner_outlook.html", order=order, holds=order.integration_holds,
+                                   partners=account_panels(order, current_user.subscriber_id),
+                                   outlook_message=extra.get("error") or extra.get("message")), status
         if wants_fragment():
             return render_template("orders/_integration_panel.html", **_panel_context(order, panel, **extra)), status
         if extra.get("error"):
