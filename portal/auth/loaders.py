@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from portal.extensions import db
-from portal.routing import id_or_none
 
 
 def register_user_loader(login_manager) -> None:
@@ -19,6 +20,14 @@ def register_user_loader(login_manager) -> None:
     login_manager.unauthorized_handler(answer_unauthorized)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user_pk = id_or_none(user_id)
-        return db.session.get(AdminUser, user_pk) if user_pk is not None else None
+    def load_user(session_token: str):
+        """The active user whose current session token this is (``AdminUser.get_id``), else nobody.
+
+        A token that was replaced (sign-out, new password, deactivation) finds no one, so a
+        copied session or remember-me cookie leads to the sign-in page.
+        """
+        if not session_token:
+            return None
+        return db.session.execute(
+            select(AdminUser).where(AdminUser.session_token == session_token, AdminUser.active.is_(True))
+        ).scalar_one_or_none()

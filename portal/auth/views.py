@@ -81,7 +81,13 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out (POST only, so a link on another site cannot sign people out)."""
+    """Sign out everywhere (POST only, so a link on another site cannot sign people out).
+
+    A new session token ends this session and every other one of the user, copied cookies
+    and remember-me cookies included: the cookie the browser drops is not the only copy.
+    """
+    current_user.end_all_sessions()
+    db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
