@@ -171,7 +171,9 @@ def load_settings(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
-        "WTF_CSRF_TIME_LIMIT": None,
+        # A form's CSRF token lasts a working day from the page that carried it: a page left open
+        # longer says "reload", and a token copied from an old page or a log is soon worthless.
+        "WTF_CSRF_TIME_LIMIT": 8 * 60 * 60,
         "TESTING": env == "test",
     }
     config.update(overrides)

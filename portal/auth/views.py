@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
@@ -71,11 +71,23 @@ def login():
             form.password.errors.append("Wrong e-mail or password.")
         else:
             throttling.clear_email(email)
+            _renew_csrf_token()
             login_user(user, remember=form.remember.data)
             user.last_login_at = utcnow()
             db.session.commit()
             return redirect(safe_next_url(request.args.get("next")) or url_for("index"))
     return render_template("auth/login.html", form=form)
+
+
+def _renew_csrf_token() -> None:
+    """Forget the session's CSRF token, so the next page gets a new one.
+
+    At sign-in: a token seen before (on the sign-in page, by whoever shared the browser)
+    must not be good for the signed-in session. At sign-out: nor for the next one.
+    """
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)  # Flask-WTF keeps the signed token of this request here
 
 
 @bp.route("/logout", methods=["POST"])
@@ -89,5 +101,6 @@ def logout():
     current_user.end_all_sessions()
     db.session.commit()
     logout_user()
+    _renew_csrf_token()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
