@@ -70,7 +70,7 @@ def login():
             throttling.record_failure(email, address)
             form.password.errors.append("Wrong e-mail or password.")
         else:
-            throttling.clear_email(email)
+            throttling.clear_email_at_address(email, address)
             _renew_csrf_token()
             login_user(user, remember=form.remember.data)
             user.last_login_at = utcnow()
