@@ -16,15 +16,29 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
+# Pages and fragments show one tenant's data, and the sign-in page a CSRF token: no browser
+# or proxy may keep a copy (the back button after signing out, a shared computer). Static
+# files are the same for everyone and keep their own caching.
+NO_STORE = "no-store"
+
 
 def _add_security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", NO_STORE)
+    hsts = current_app.config.get("STRICT_TRANSPORT_SECURITY")
+    if hsts:
+        response.headers.setdefault("Strict-Transport-Security", hsts)
     return response
 
 
 def register_security_headers(app: Flask) -> None:
-    """Every response, error pages and static files included, carries ``SECURITY_HEADERS``."""
+    """Every response, error pages and static files included, carries ``SECURITY_HEADERS``.
+
+    Every response but a static file is ``Cache-Control: no-store``; in production every
+    response says ``Strict-Transport-Security`` (the ``STRICT_TRANSPORT_SECURITY`` setting).
+    """
     app.after_request(_add_security_headers)
 
 
