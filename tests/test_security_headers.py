@@ -1,5 +1,7 @@
 """Every response forbids framing (clickjacking), MIME sniffing and cross-site referrers; no page
 or fragment may be stored by a cache; production insists on HTTPS (HSTS).
+
+The Content-Security-Policy itself is tests/test_content_security_policy.py.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from tests import factories
 
 EXPECTED = {
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
+                               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
