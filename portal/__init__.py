@@ -77,8 +77,7 @@ def _index():
     from flask import redirect, url_for
     from flask_login import current_user
 
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login"))
+    # Nobody signed in gets here: the "index" guard (portal.security) sends them to sign in.
     if current_user.is_staff:
         return redirect(url_for("staff.subscribers"))
     return redirect(url_for("orders.index"))

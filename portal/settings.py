@@ -187,7 +187,12 @@ def load_settings(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
-        "WTF_CSRF_TIME_LIMIT": None,
+        # Production is HTTPS only: browsers that saw this refuse plain HTTP to the portal for a
+        # year. Never in development, where it would pin localhost to HTTPS.
+        "STRICT_TRANSPORT_SECURITY": "max-age=31536000" if production else None,
+        # A form's CSRF token lasts a working day from the page that carried it: a page left open
+        # longer says "reload", and a token copied from an old page or a log is soon worthless.
+        "WTF_CSRF_TIME_LIMIT": 8 * 60 * 60,
         "TESTING": env == "test",
     }
     config.update(overrides)

@@ -13,12 +13,20 @@ from portal.extensions import db
 from portal.models import Order, Site, SiteUser
 
 
-def require_subscriber_admin():
-    """``before_request`` guard for subscriber areas: signed in, active, and not staff."""
+def require_signed_in():
+    """``before_request`` guard for what anyone signed in may use (signing out, the home redirect)."""
     if not current_user.is_authenticated:
         from portal.extensions import login_manager
 
         return login_manager.unauthorized()
+    return None
+
+
+def require_subscriber_admin():
+    """``before_request`` guard for subscriber areas: signed in, active, and not staff."""
+    response = require_signed_in()
+    if response is not None:
+        return response
     if current_user.is_staff or current_user.subscriber_id is None:
         abort(404)
     return None
@@ -26,10 +34,9 @@ def require_subscriber_admin():
 
 def require_staff():
     """``before_request`` guard for the staff area; others get 404, not a hint."""
-    if not current_user.is_authenticated:
-        from portal.extensions import login_manager
-
-        return login_manager.unauthorized()
+    response = require_signed_in()
+    if response is not None:
+        return response
     if not current_user.is_staff:
         abort(404)
     return None

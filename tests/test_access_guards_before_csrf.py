@@ -19,8 +19,9 @@ from tests import embedded_factories, factories
 CSRF_MESSAGE = "The form expired or was sent from another page."
 CSRF_HTMX_MESSAGE = "This page is out of date. Reload it and try again."  # shown in the page's error box
 
-# Which visitor may use each blueprint; the others must get 404.
-ALLOWED = {"auth": {"anonymous", "admin", "authorized_admin", "staff"}, "sites": {"admin", "authorized_admin"},
+# Which visitor may use each blueprint (or single endpoint, which wins); the others must get 404.
+SIGNED_IN = {"admin", "authorized_admin", "staff"}
+ALLOWED = {"auth.login": {"anonymous"} | SIGNED_IN, "auth": SIGNED_IN, "sites": {"admin", "authorized_admin"},
            "users": {"admin", "authorized_admin"}, "orders": {"admin", "authorized_admin"},
            "accounts": {"authorized_admin"}, "staff": {"staff"}}
 
@@ -51,7 +52,8 @@ def _post_urls(app):
         if "POST" in rule.methods:
             # Guards answer before any lookup, so ID 1 (existing or not) is as good as any.
             values = {argument: 1 for argument in rule.arguments}
-            yield rule.endpoint.split(".")[0], rule.build(values, append_unknown=False)[1]
+            who_may = rule.endpoint if rule.endpoint in ALLOWED else rule.endpoint.split(".")[0]
+            yield who_may, rule.build(values, append_unknown=False)[1]
 
 
 def test_every_blueprint_names_its_access_guard(app):
@@ -66,10 +68,10 @@ def test_post_without_a_token_meets_the_access_guard_first(app, visitors, htmx):
     headers = {"HX-Request": "true"} if htmx else {}
     csrf_message = CSRF_HTMX_MESSAGE if htmx else CSRF_MESSAGE
     wrong = []
-    for blueprint, url in urls:
+    for who_may, url in urls:
         for who, client in visitors.items():
             response = _post(app, client, url, csrf=False, headers=headers)
-            if who in ALLOWED[blueprint]:
+            if who in ALLOWED[who_may]:
                 ok = response.status_code == 400 and csrf_message in response.text
             elif who == "anonymous" and htmx:  # HTMX loads the sign-in page as a whole page
                 ok = response.status_code == 401 and "/auth/login" in response.headers["HX-Redirect"]

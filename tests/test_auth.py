@@ -147,3 +147,24 @@ def test_a_get_still_comes_back_to_itself(client):
     response = client.get("/orders/?page=2", headers={"Referer": "http://portal.test/sites/"})
 
     assert _next_of(response) == "/orders/?page=2"
+
+
+def test_keep_me_signed_in_outlasts_the_browser_session(app, client, admin):
+    """Only the remember-me cookie is left after the browser closes; it must keep working, page after page."""
+    client.post("/auth/login", data={"email": admin.email, "password": "correct horse battery staple", "remember": "y"})
+    reopened = app.test_client()
+    reopened.set_cookie("remember_token", client.get_cookie("remember_token", domain="portal.test").value,
+                        domain="portal.test")
+
+    assert [reopened.get("/orders/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_the_remember_me_cookie_is_refused_to_another_browser(app, client, admin):
+    """Strong session protection: a session restored from the cookie is tied to this browser."""
+    client.post("/auth/login", data={"email": admin.email, "password": "correct horse battery staple", "remember": "y"})
+    reopened = app.test_client()
+    reopened.set_cookie("remember_token", client.get_cookie("remember_token", domain="portal.test").value,
+                        domain="portal.test")
+    assert reopened.get("/orders/", headers={"User-Agent": "Firefox"}).status_code == 200
+
+    assert reopened.get("/orders/", headers={"User-Agent": "Chrome"}).status_code == 302

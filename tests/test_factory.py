@@ -135,5 +135,9 @@ def test_wsgi_trusts_forwarded_headers_only_when_told(monkeypatch):
                               environ_base={"REMOTE_ADDR": "10.0.0.2"})
         return seen
 
+    # The probe route is public on purpose: a route no access table names answers 404 (portal.security).
+    from portal import security
+
+    monkeypatch.setattr(security, "PUBLIC_ENDPOINTS", security.PUBLIC_ENDPOINTS | {"address"})
     assert client_address(plain) == {"addr": "10.0.0.2", "scheme": "http"}
     assert client_address(proxied) == {"addr": "203.0.113.9", "scheme": "https"}

@@ -1,4 +1,4 @@
-"""Failed sign-ins are limited per e-mail and per client address, and unknown e-mails cost the same.
+"""Failed sign-ins are limited per (e-mail, client address) and per address; unknown e-mails cost the same.
 
 The counters live in the test Redis (the app's REDIS_URL); each test starts and ends without them.
 """
@@ -88,6 +88,28 @@ def test_nine_wrong_then_right_signs_in_and_starts_the_count_again(app, client, 
     assert sign_in(app, client, admin.email, RIGHT).status_code == 302
 
 
+def test_a_stranger_cannot_lock_an_admin_out(app, client, admin):
+    """Wrong passwords from elsewhere refuse the stranger's address, not the admin's."""
+    stranger = app.test_client()
+    for _ in range(30):
+        sign_in(app, stranger, admin.email, "guess", address="203.0.113.66")
+    assert sign_in(app, stranger, admin.email, RIGHT, address="203.0.113.66").status_code == 429
+
+    assert sign_in(app, client, admin.email, RIGHT, address="192.0.2.10").status_code == 302
+
+
+def test_one_colleague_does_not_lock_out_the_office_behind_one_address(app, client, admin, subscriber):
+    """Refused attempts are not counted, so one person adds at most 10 failures to the office's 50."""
+    colleague = factories.admin(subscriber, email="colleague@acme.example")
+    db.session.commit()
+    office = "198.51.100.20"
+    answers = [sign_in(app, app.test_client(), colleague.email, "forgot it", address=office).status_code
+               for _ in range(60)]
+    assert answers == [200] * 10 + [429] * 50
+
+    assert sign_in(app, client, admin.email, RIGHT, address=office).status_code == 302
+
+
 def test_one_address_trying_many_emails_is_limited(app, client, admin):
     app.config["LOGIN_FAILURES_PER_ADDRESS"] = 5
     for n in range(5):
@@ -109,7 +131,7 @@ def test_the_default_address_limit_is_fifty(app, client, admin):
 
 
 def test_the_wait_ends_with_the_window(app, client, admin):
-    app.config.update(LOGIN_FAILURES_PER_EMAIL=2, LOGIN_FAILURE_WINDOW_SECONDS=1)
+    app.config.update(LOGIN_FAILURES_PER_EMAIL_AT_ADDRESS=2, LOGIN_FAILURE_WINDOW_SECONDS=1)
     sign_in(app, client, admin.email, "guess")
     sign_in(app, client, admin.email, "guess")
     refused = sign_in(app, client, admin.email, RIGHT)

@@ -124,3 +124,33 @@ def test_migrations_downgrade_to_base_and_up_again(empty_database):
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_0003_gives_each_existing_admin_a_session_token_of_their_own(empty_database):
+    """Admins that exist before 0003 get distinct tokens (a shared one would let one sign-out end all)."""
+    from sqlalchemy import text
+
+    app = _app_for(empty_database)
+    with app.app_context():
+        try:
+            upgrade(revision="0002")
+            with db.engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO admin_user (email, name, password_hash, is_staff, active, created_at)"
+                    " VALUES (:email, 'Staff', 'x', :yes, :yes, CURRENT_TIMESTAMP)"
+                ), [{"email": f"staff{n}@example.com", "yes": True} for n in range(3)])
+
+            upgrade(revision="0003")
+
+            with db.engine.connect() as connection:
+                tokens = connection.execute(text("SELECT session_token FROM admin_user")).scalars().all()
+            assert len(tokens) == 3 and len(set(tokens)) == 3
+            assert all(token and len(token) >= 40 for token in tokens), tokens
+
+            downgrade(revision="0002")
+            with db.engine.connect() as connection:
+                assert connection.execute(text("SELECT count(*) FROM admin_user")).scalar() == 3
+                assert "session_token" not in {c["name"] for c in inspect(connection).get_columns("admin_user")}
+        finally:
+            db.session.remove()
+            db.engine.dispose()

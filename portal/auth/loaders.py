@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from flask import current_app, session
+from flask_login import user_loaded_from_cookie
+from sqlalchemy import select
+
 from portal.extensions import db
-from portal.routing import id_or_none
+
+
+def _bind_session_to_this_browser(sender, user, **extra) -> None:
+    """Stamp a session restored from the remember-me cookie as a sign-in does.
+
+    With "strong" protection Flask-Login checks every session against a hash of the client's
+    address and browser, but a session restored from the cookie does not get that hash, so
+    the next request took it for stolen and threw it and the cookie away: "Keep me signed
+    in" lasted one page after the browser was closed.
+    """
+    session["_id"] = current_app.login_manager._session_identifier_generator()
 
 
 def register_user_loader(login_manager) -> None:
@@ -17,8 +31,17 @@ def register_user_loader(login_manager) -> None:
     from portal.auth.unauthorized import answer_unauthorized
 
     login_manager.unauthorized_handler(answer_unauthorized)
+    user_loaded_from_cookie.connect(_bind_session_to_this_browser)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user_pk = id_or_none(user_id)
-        return db.session.get(AdminUser, user_pk) if user_pk is not None else None
+    def load_user(session_token: str):
+        """The active user whose current session token this is (``AdminUser.get_id``), else nobody.
+
+        A token that was replaced (sign-out, new password, deactivation) finds no one, so a
+        copied session or remember-me cookie leads to the sign-in page.
+        """
+        if not session_token:
+            return None
+        return db.session.execute(
+            select(AdminUser).where(AdminUser.session_token == session_token, AdminUser.active.is_(True))
+        ).scalar_one_or_none()

@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
@@ -70,7 +70,8 @@ def login():
             throttling.record_failure(email, address)
             form.password.errors.append("Wrong e-mail or password.")
         else:
-            throttling.clear_email(email)
+            throttling.clear_email_at_address(email, address)
+            _renew_csrf_token()
             login_user(user, remember=form.remember.data)
             user.last_login_at = utcnow()
             db.session.commit()
@@ -78,10 +79,28 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
+def _renew_csrf_token() -> None:
+    """Forget the session's CSRF token, so the next page gets a new one.
+
+    At sign-in: a token seen before (on the sign-in page, by whoever shared the browser)
+    must not be good for the signed-in session. At sign-out: nor for the next one.
+    """
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)  # Flask-WTF keeps the signed token of this request here
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out (POST only, so a link on another site cannot sign people out)."""
+    """Sign out everywhere (POST only, so a link on another site cannot sign people out).
+
+    A new session token ends this session and every other one of the user, copied cookies
+    and remember-me cookies included: the cookie the browser drops is not the only copy.
+    """
+    current_user.end_all_sessions()
+    db.session.commit()
     logout_user()
+    _renew_csrf_token()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

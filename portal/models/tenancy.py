@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
@@ -69,8 +70,17 @@ class Subscriber(db.Model):
         return f"<Subscriber {self.slug}>"
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class AdminUser(UserMixin, db.Model):
-    """Someone who signs in: platform staff, or an admin of one subscriber."""
+    """Someone who signs in: platform staff, or an admin of one subscriber.
+
+    Sessions and remember-me cookies carry ``session_token``, not the ID (``get_id``): a new
+    token ends every session of the user at once, on every device. Signing out, a new
+    password and deactivation all draw one.
+    """
 
     __tablename__ = "admin_user"
     __table_args__ = (
@@ -89,12 +99,29 @@ class AdminUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
 
     subscriber: Mapped[Subscriber | None] = relationship(back_populates="admins")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie."""
+        return self.session_token
+
+    def end_all_sessions(self) -> None:
+        """Sign this user out everywhere: every session and remember-me cookie stops working."""
+        self.session_token = new_session_token()
+
+    @validates("password_hash", "active")
+    def _ends_sessions_on_change(self, key: str, value):
+        # Whatever sets a new password or deactivates (a page, the shell, a script) ends the
+        # sessions too, not only the code paths that remember to call end_all_sessions().
+        if key == "password_hash" or not value:
+            self.end_all_sessions()
+        return value
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

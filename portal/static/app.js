@@ -35,3 +35,20 @@ document.addEventListener("htmx:sendError", function () {
     box.hidden = false;
   }
 });
+
+// Turning Synchronize Orders on asks first (accounts/_site_link.html): from then on eligible
+// orders are pushed, and duplicated if an older integration still pushes them. Only the change
+// from off to on asks; Save with the switch already on does not. Cancelling keeps the form as it is.
+document.addEventListener("htmx:confirm", function (event) {
+  var form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm-sync-orders")) {
+    return;
+  }
+  var box = form.elements.sync_orders;
+  if (box && box.checked && form.dataset.syncOrdersSaved !== "on") {
+    event.preventDefault();
+    if (window.confirm(form.dataset.confirmSyncOrders)) {
+      event.detail.issueRequest(true);
+    }
+  }
+});
