@@ -1,7 +1,7 @@
 """Order integrations (one per order and account), their attempt history, and user integrations
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-04 08:31:41.478221
 
 """
@@ -13,7 +13,7 @@ import portal.models.types  # noqa: F401  (custom column types autogenerate refe
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
