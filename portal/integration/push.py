@@ -130,18 +130,26 @@ def _insert_ignoring_conflict(table, values: dict, conflict_columns: tuple[str, 
     db.session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns)))
 
 
-def enqueue_push(integration_id: int, *, at: datetime | None = None) -> bool:
-    """Hand the row to a worker now (or at ``at``); one job per row at a time.
+def enqueue_push(integration_id: int, *, at: datetime | None = None, attempt: int | None = None) -> bool:
+    """Hand the row to a worker now, or at ``at`` for the retry after attempt ``attempt``.
 
-    The job ID is the row's, and RQ refuses a second one while the first exists, so a double
-    click or the sweep does not queue it twice; a finished or failed job's leftovers are
-    replaced. A Redis failure is logged and left to the sweep: the row is the truth.
+    A job for now has the row's ID, and RQ refuses a second one while the first exists, so a
+    double click or the sweep does not queue it twice; a failed job's leftovers are replaced.
+    A scheduled retry has an ID of its own per attempt (it is scheduled by the running job, whose
+    ID is taken until it ends). Whichever job comes first, the claim decides who sends. A Redis
+    failure is logged and left to the sweep: the row is the truth.
     """
     from rq.exceptions import DuplicateJobError, NoSuchJobError
     from rq.job import Job
 
     queue = task_queue("push")
-    job_id = push_job_id(integration_id)
+    if at is None:
+        job_id = push_job_id(integration_id)
+    else:
+        # RQ's scheduler keeps whole seconds and may start a job up to a second before its time;
+        # a retry that arrives before its row is due is not claimed, so it goes a second late instead.
+        at = at.replace(microsecond=0) + timedelta(seconds=2)
+        job_id = f"{push_job_id(integration_id)}-retry-{attempt}"
     options = dict(job_id=job_id, unique=True, job_timeout=job_timeout(calls=CALLS_PER_PUSH),
                    result_ttl=0, failure_ttl=24 * 3600, description=f"push order integration {integration_id}")
     try:
@@ -157,10 +165,10 @@ def enqueue_push(integration_id: int, *, at: datetime | None = None) -> bool:
                     existing = Job.fetch(job_id, connection=queue.connection)
                 except NoSuchJobError:
                     continue  # it finished meanwhile: enqueue again
-                status = getattr(existing.get_status(refresh=False), "value", existing.get_status(refresh=False))
-                if status in ("queued", "started", "deferred") or (status == "scheduled" and at is not None):
+                status = existing.get_status(refresh=False)
+                if getattr(status, "value", status) in PENDING_JOB_STATES:
                     return True
-                existing.delete()  # failed, stopped, or a scheduled retry that is wanted now
+                existing.delete()  # a failed or stopped job's leftovers
         return False
     except (RedisError, OSError) as error:
         log.warning("could not enqueue push %s (the sweep will): %s", integration_id, error)
@@ -365,7 +373,7 @@ def _record_failure(taken: Claim, account: EmbeddedServicesAccount, error: Partn
     if decision.pause_account:
         _pause_account(account.id, outcome_of(error, account.partner_name))
     if decision.next_attempt_at is not None:
-        enqueue_push(taken.integration_id, at=decision.next_attempt_at)
+        enqueue_push(taken.integration_id, at=decision.next_attempt_at, attempt=taken.attempt)
     return decision.state.value
 
 
