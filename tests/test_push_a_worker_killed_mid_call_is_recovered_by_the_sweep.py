@@ -130,12 +130,7 @@ def check_one_order(presswise, killed_mid_call, report) -> None:
         assert history == ["pushed"]
 
 
-@pytest.mark.parametrize("killed_mid_call", ["store_then_hang"], indirect=True)
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: portal/integration/sweep.py sweep() skips a SENDING row whose lease ran out because "
-    "pending_push_jobs() still sees the dead worker's job push-<id> with status 'started' (RQ only writes "
-    "it off at its registry maintenance, every 10 min, after the job's timeout); enqueue_push() likewise "
-    "returns True without enqueueing. The row stays 'sending' long after its lease."))
+@pytest.mark.parametrize("killed_mid_call", ["store_then_hang", "hang"], indirect=True)
 def test_after_the_lease_runs_out_the_sweep_hands_it_to_another_worker(app, presswise, killed_mid_call):
     wait_for_the_lease_to_run_out(killed_mid_call.lease_end)
     report = sweep()

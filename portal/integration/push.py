@@ -130,20 +130,25 @@ def _insert_ignoring_conflict(table, values: dict, conflict_columns: tuple[str, 
     db.session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns)))
 
 
-def enqueue_push(integration_id: int, *, at: datetime | None = None, attempt: int | None = None) -> bool:
+def enqueue_push(integration_id: int, *, at: datetime | None = None, attempt: int | None = None,
+                 recovering_attempt: int | None = None) -> bool:
     """Hand the row to a worker now, or at ``at`` for the retry after attempt ``attempt``.
 
     A job for now has the row's ID, and RQ refuses a second one while the first exists, so a
     double click or the sweep does not queue it twice; a failed job's leftovers are replaced.
     A scheduled retry has an ID of its own per attempt (it is scheduled by the running job, whose
-    ID is taken until it ends). Whichever job comes first, the claim decides who sends. A Redis
-    failure is logged and left to the sweep: the row is the truth.
+    ID is taken until it ends), and so has the recovery of a claim whose worker died (RQ may call
+    the dead job "started" for minutes). Whichever job comes first, the claim decides who sends.
+    A Redis failure is logged and left to the sweep: the row is the truth.
     """
     from rq.exceptions import DuplicateJobError, NoSuchJobError
     from rq.job import Job
 
     queue = task_queue("push")
-    if at is None:
+    if recovering_attempt is not None:
+        # The sweep recovering a claim whose worker died: one job per dead claim.
+        job_id = f"{push_job_id(integration_id)}-recover-{recovering_attempt}"
+    elif at is None:
         job_id = push_job_id(integration_id)
     else:
         # RQ's scheduler keeps whole seconds and may start a job up to a second before its time;

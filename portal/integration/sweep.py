@@ -34,8 +34,8 @@ class SweepReport:
 def sweep(limit: int = 5000) -> SweepReport:
     now = utcnow()
     row = OrderIntegration
-    due_ids = db.session.scalars(
-        select(row.id).join(row.account)
+    due = db.session.execute(
+        select(row.id, row.state, row.attempt_count).join(row.account)
         .where(
             EmbeddedServicesAccount.active.is_(True), EmbeddedServicesAccount.paused_at.is_(None),
             or_(
@@ -49,12 +49,19 @@ def sweep(limit: int = 5000) -> SweepReport:
     ).all()
     db.session.commit()
     enqueued = 0
-    for start in range(0, len(due_ids), BATCH):
-        batch = due_ids[start:start + BATCH]
+    # A SENDING row whose lease ran out lost its worker: RQ may still call that worker's job
+    # "started" for minutes, so it gets a job of its own for this claim, whatever RQ says.
+    abandoned = [(i, attempt) for i, state, attempt in due if state == PushState.SENDING.value]
+    for integration_id, attempt in abandoned:
+        if enqueue_push(integration_id, recovering_attempt=attempt):
+            enqueued += 1
+    waiting = [i for i, state, _ in due if state != PushState.SENDING.value]
+    for start in range(0, len(waiting), BATCH):
+        batch = waiting[start:start + BATCH]
         pending = pending_push_jobs(batch)
         for integration_id in batch:
             if integration_id not in pending and enqueue_push(integration_id):
                 enqueued += 1
     if enqueued:
-        log.info("sweep: %s push(es) due, %s handed to workers", len(due_ids), enqueued)
-    return SweepReport(due=len(due_ids), enqueued=enqueued)
+        log.info("sweep: %s push(es) due, %s handed to workers", len(due), enqueued)
+    return SweepReport(due=len(due), enqueued=enqueued)
