@@ -12,6 +12,7 @@ from portal.partners.base import (
     PartnerAddressRefused,
     PartnerApiError,
     PartnerAuthError,
+    PartnerNoService,
     PartnerProtocolError,
     PartnerTransientError,
     PartnerUnknownOutcome,
@@ -37,7 +38,7 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
          Outcome.UNREACHABLE, False),
         (PartnerProtocolError("PressWise's answer is not valid"), Outcome.UNCLEAR_ANSWER, False),
         (PartnerApiError(7, "unknown customer"), Outcome.REFUSED, False),
-        (PartnerAddressRefused("The portal will not connect to 127.0.0.1 for rebind.example"), Outcome.REFUSED, False),
+        (PartnerNoService("HTTP 404", "no PressWise service at this address"), Outcome.WRONG_ADDRESS, False),
     ],
 )
 def test_classify(error, outcome, pauses):
@@ -46,19 +47,42 @@ def test_classify(error, outcome, pauses):
     assert result.pauses_account is pauses
     assert "PressWise" in result.message.split(":")[0], "the message leads with the partner"
     assert "the order may have been stored" not in result.message, "a connection test stores nothing"
+    assert result.message.endswith("."), "a whole sentence: what follows it starts its own"
+
+
+def test_an_address_the_portal_refuses_is_not_called_not_refused_by_the_partner():
+    """The portal stopped the call before sending: "Refused by the partner" would blame PressWise."""
+    result = classify(PartnerAddressRefused("The portal will not connect to 127.0.0.1 for rebind.example"), "PressWise")
+    assert result.outcome is Outcome.NOT_CALLED and result.outcome.label == "Not tested"
+    assert result.message == "The portal will not connect to 127.0.0.1 for rebind.example."
+
+
+def test_a_404_reads_as_a_wrong_address_not_a_refusal():
+    result = classify(PartnerNoService("HTTP 404", "no PressWise service at this address"), "PressWise")
+    assert result.outcome.label == "Wrong address"
+    assert result.message.startswith("No PressWise service at this address: check the URL")
+    assert "refused" not in result.message.lower()
+
+
+def test_a_reason_and_what_follows_it_read_as_two_sentences():
+    """Seen: "...password or authorization code The account is paused..." (no full stop between)."""
+    result = classify(PartnerAuthError("PressWise refused the credentials: Invalid username, password or "
+                                       "authorization code"), "PressWise")
+    assert result.message.endswith("authorization code.")
+    assert classify(PartnerAuthError("PressWise refused the credentials: wrong?"), "PressWise").message.endswith("wrong?")
 
 
 @pytest.mark.parametrize(
     "error, message",
     [
         (PartnerTransientError("Cannot connect to PressWise: Connection refused"),
-         "Cannot connect to PressWise: Connection refused"),
+         "Cannot connect to PressWise: Connection refused."),
         (PartnerAuthError("PressWise refused the credentials: bad password"),
-         "PressWise refused the credentials: bad password"),
+         "PressWise refused the credentials: bad password."),
         (PartnerUnknownOutcome("The connection to PressWise broke after sending: reset; the order may have been stored"),
-         "The connection to PressWise broke after sending: reset"),
-        (PartnerAuthError("authentication failed"), "PressWise refused the credentials: authentication failed"),
-        (PartnerApiError(7, "unknown customer"), "PressWise refused the request: code 7: unknown customer"),
+         "The connection to PressWise broke after sending: reset."),
+        (PartnerAuthError("authentication failed"), "PressWise refused the credentials: authentication failed."),
+        (PartnerApiError(7, "unknown customer"), "PressWise refused the request: code 7: unknown customer."),
     ],
 )
 def test_a_reason_that_already_names_the_partner_is_not_prefixed_again(error, message):
@@ -76,3 +100,4 @@ def test_health_word():
     assert health_of(active=True, paused_at=None, last_success_at=earlier, last_error_at=later) is Health.FAILING
     assert health_of(active=True, paused_at=NOW, last_success_at=later, last_error_at=None) is Health.PAUSED
     assert health_of(active=False, paused_at=NOW, last_success_at=later, last_error_at=None) is Health.INACTIVE
+

@@ -46,6 +46,8 @@ class Outcome(str, enum.Enum):
     UNREACHABLE = "unreachable"
     UNCLEAR_ANSWER = "unclear_answer"
     REFUSED = "refused"
+    WRONG_ADDRESS = "wrong_address"
+    NOT_CALLED = "not_called"
 
     @property
     def label(self) -> str:
@@ -55,6 +57,8 @@ class Outcome(str, enum.Enum):
             "unreachable": "Unreachable",
             "unclear_answer": "Unexpected answer",
             "refused": "Refused by the partner",
+            "wrong_address": "Wrong address",
+            "not_called": "Not tested",  # the portal did not call: the URL's rules, unreadable secrets
         }[self.value]
 
 
@@ -73,7 +77,11 @@ class CallOutcome:
 
 
 def classify(failure: Failure | None, reason: str = "", partner_name: str = "The partner") -> CallOutcome:
-    """Turn a partner call's result (``failure`` None: success) into what we tell people and record."""
+    """Turn a partner call's result (``failure`` None: success) into what we tell people and record.
+
+    Every message is a whole sentence (it ends with a full stop), so whatever follows it on a
+    page or in an order's error ("The account is paused; …") starts a sentence of its own.
+    """
     if failure is None:
         return CallOutcome(Outcome.OK, f"{partner_name} answered and accepted the credentials.")
     detail = truncate(reason or failure.value.replace("_", " "), MAX_REASON_LENGTH - 80)
@@ -81,7 +89,7 @@ def classify(failure: Failure | None, reason: str = "", partner_name: str = "The
     def say(prefix: str, text: str = detail) -> str:
         # Client messages mostly lead with what happened with the partner already ("PressWise refused
         # the credentials: …", "Cannot connect to PressWise: …"): a prefix would say it twice.
-        return text if _lead_names(text, partner_name) else f"{partner_name} {prefix}: {text}"
+        return sentence(text if _lead_names(text, partner_name) else f"{partner_name} {prefix}: {text}")
 
     if failure is Failure.WRONG_CREDENTIALS:
         return CallOutcome(Outcome.WRONG_CREDENTIALS, say("refused the credentials"))
@@ -93,9 +101,21 @@ def classify(failure: Failure | None, reason: str = "", partner_name: str = "The
         # No answer in time (or the connection dropped): for people that is "unreachable".
         # The client's wording is about pushes ("…; the order may have been stored"): keep the reason.
         return CallOutcome(Outcome.UNREACHABLE, say("did not answer", detail.split(";")[0]))
+    if failure is Failure.NO_SERVICE:
+        # A web server answered "not found": the URL is wrong, nobody refused anything.
+        return CallOutcome(Outcome.WRONG_ADDRESS,
+                           f"No {partner_name} service at this address: check the URL "
+                           "(the server answered HTTP 404, not found).")
     if failure is Failure.ADDRESS_REFUSED:
-        return CallOutcome(Outcome.REFUSED, say("call failed"))
+        # The portal stopped the call before sending anything: the partner never saw it.
+        return CallOutcome(Outcome.NOT_CALLED, sentence(detail))
     return CallOutcome(Outcome.REFUSED, say("refused the request"))
+
+
+def sentence(text: str) -> str:
+    """``text`` ending with a full stop (unless it ends with one already, or with ? ! or …)."""
+    text = text.rstrip()
+    return text if not text or text[-1] in ".?!…" else f"{text}."
 
 
 def _lead_names(text: str, partner_name: str) -> bool:

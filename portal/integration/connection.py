@@ -59,12 +59,12 @@ def check_connection(account: EmbeddedServicesAccount) -> CallOutcome:
         # The rules may have changed since the URL was saved (e.g. a host left the allow-list).
         validate_partner_url(account.url, PartnerUrlRules.from_config(current_app.config))
     except PartnerUrlError as error:
-        return CallOutcome(Outcome.REFUSED, f"The portal will not call this URL: {error}")
+        return CallOutcome(Outcome.NOT_CALLED, f"The portal will not call this URL: {error}")
     try:
         client = partner_client(account)
     except SecretUnreadable:
         return CallOutcome(
-            Outcome.REFUSED,
+            Outcome.NOT_CALLED,
             "The stored password cannot be decrypted with the configured keys. "
             "Enter the password and authorization code again.",
         )
