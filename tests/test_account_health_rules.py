@@ -1,4 +1,5 @@
-"""The plain health rules: how a call's outcome reads, and which outcomes pause an account."""
+"""The plain health rules: how a call's outcome reads, which outcomes pause an account, and the one
+state (with its next action) an account shows."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from portal.domain.account_health import Health, Outcome, health_of
+from portal.domain.account_health import Health, NextAction, Outcome, account_state, health_of
 from portal.domain.account_health import classify as classify_failure
 from portal.partners.base import (
     PartnerAddressRefused,
@@ -101,3 +102,33 @@ def test_health_word():
     assert health_of(active=True, paused_at=NOW, last_success_at=later, last_error_at=None) is Health.PAUSED
     assert health_of(active=False, paused_at=NOW, last_success_at=later, last_error_at=None) is Health.INACTIVE
 
+
+def _state(**changes):
+    facts = dict(active=True, paused_at=None, paused_reason=None, last_success_at=None, last_error_at=None,
+                 last_error=None)
+    facts.update(changes)
+    return account_state(**facts)
+
+
+def test_one_state_with_one_next_action():
+    earlier, later = NOW - timedelta(minutes=5), NOW
+    healthy = _state(last_success_at=later)
+    assert (healthy.label, healthy.next_action, healthy.sends_orders) == ("Active", NextAction.NONE, True)
+
+    failing = _state(last_success_at=earlier, last_error_at=later, last_error="Cannot connect to PressWise: refused")
+    assert failing.label == "Active, last call failed" and failing.next_action is NextAction.TEST_CONNECTION
+    assert failing.reason == "Cannot connect to PressWise: refused."
+
+    paused = _state(paused_at=NOW, paused_reason="PressWise refused the credentials: wrong password",
+                    last_error_at=NOW, last_error="PressWise refused the credentials: wrong password")
+    assert paused.label == "Paused" and paused.next_action is NextAction.FIX_CREDENTIALS
+    assert paused.reason == "PressWise refused the credentials: wrong password."
+    assert "correct the password" in paused.fix.lower() and "then Resume" in paused.fix
+    assert not paused.sends_orders
+
+
+def test_inactive_wins_over_paused_and_offers_reactivate_only():
+    state = _state(active=False, paused_at=NOW, paused_reason="PressWise refused the credentials")
+    assert state.label == "Inactive" and state.next_action is NextAction.REACTIVATE
+    assert state.fix is None and state.reason is None, "no Paused box, no Resume beside Reactivate"
+    assert "Reactivate" in state.summary
