@@ -2,7 +2,8 @@
 
 Wrong credentials pause the account (every further call would fail the same way and
 could lock the partner login); a partner outage may pause it too, when the caller
-says so. A paused account is used again only after a person presses Resume.
+says so. A paused account is used again only after a person presses Resume (or a
+"Save and test" whose test passes).
 
 ``account_state`` is the one place that says which state an account is in, in words,
 with the one next action: every page that names an account shows that and nothing
@@ -162,7 +163,8 @@ class NextAction(str, enum.Enum):
 
 
 # What fixes a pause: pauses come from wrong credentials or secrets the portal cannot read.
-PAUSED_FIX = "Correct the password or authorization code, then Resume."
+PAUSED_FIX = ("Correct the password or authorization code, then Resume. "
+              "“Save and test” on the Edit page does both: a passing test resumes the account.")
 
 
 @dataclass(frozen=True)
