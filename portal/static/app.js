@@ -52,3 +52,27 @@ document.addEventListener("htmx:confirm", function (event) {
     }
   }
 });
+
+// After an error the focus goes to the form's error summary (templates/_forms.html: error_summary,
+// marked data-error-summary): on a page that comes back with one, and when an HTMX answer swaps one
+// in. Each summary takes the focus once, so a later swap elsewhere on the page does not steal it.
+function focusNewErrorSummary() {
+  var summary = document.querySelector("[data-error-summary]:not([data-focused])");
+  if (summary) {
+    summary.setAttribute("data-focused", "");
+    summary.focus();
+  }
+}
+document.addEventListener("DOMContentLoaded", focusNewErrorSummary);
+document.addEventListener("htmx:afterSettle", focusNewErrorSummary);
+
+// A link in an error summary puts the focus in its field, not only the field on the screen.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest ? event.target.closest("[data-error-summary] a[href^='#']") : null;
+  var field = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+  if (field) {
+    event.preventDefault();
+    field.focus();
+    field.scrollIntoView({ block: "center" });
+  }
+});
