@@ -6,6 +6,25 @@ document.addEventListener("htmx:configRequest", function (event) {
   }
 });
 
+// An action names itself in words (the text of the button pressed): should the session have ended
+// meanwhile, the sign-in page says that this action was not done (portal/auth/unauthorized.py).
+// URL-encoded, as a header carries Latin-1 only.
+document.addEventListener("htmx:configRequest", function (event) {
+  if (event.detail.verb === "get") {
+    return;
+  }
+  var triggering = event.detail.triggeringEvent;
+  var element = (triggering && triggering.submitter) || event.detail.elt;
+  if (element && element.tagName === "FORM") {
+    element = element.querySelector("button[type=submit], button:not([type])");
+  }
+  var name = element ? (element.getAttribute("data-action-name") || element.textContent || "") : "";
+  name = name.replace(/\s+/g, " ").trim().slice(0, 80);
+  if (name) {
+    event.detail.headers["X-Portal-Action"] = encodeURIComponent(name);
+  }
+});
+
 // A failed request still shows its message instead of doing nothing:
 // - the server's error handlers address a message box to #htmx-error (HX-Retarget), whatever the status;
 // - views answer refused actions (400, 409), invalid forms (422) and "the queue is down" (503) with a fragment
