@@ -95,3 +95,16 @@ document.addEventListener("click", function (event) {
     field.scrollIntoView({ block: "center" });
   }
 });
+
+// On a narrow screen a table scrolls inside its own box (static/style.css); mark the ones that do,
+// so a hint says there is more to the side. Checked on load, after every swap and on resize.
+function markOverflowingTables() {
+  var tables = document.querySelectorAll("table");
+  for (var i = 0; i < tables.length; i++) {
+    var table = tables[i];
+    table.classList.toggle("overflowing", table.scrollWidth > table.clientWidth + 1);
+  }
+}
+document.addEventListener("DOMContentLoaded", markOverflowingTables);
+document.addEventListener("htmx:afterSettle", markOverflowingTables);
+window.addEventListener("resize", markOverflowingTables);
