@@ -9,11 +9,14 @@ from portal.models import EmbeddedServicesAccount
 
 
 @with_app_context
-def test_connection(account_id: int) -> dict | None:
-    """Call the partner with the account's stored credentials; the answer goes on the account too."""
+def test_connection(account_id: int, resume_on_success: bool = False) -> dict | None:
+    """Call the partner with the account's stored credentials; the answer goes on the account too.
+
+    ``resume_on_success`` ("Save and test"): a passing test resumes a paused account.
+    """
     account = db.session.get(EmbeddedServicesAccount, account_id)
     if account is None:
         return None  # deleted meanwhile: nothing to test
-    outcome = check_connection(account)
+    outcome = check_connection(account, resume_on_success=resume_on_success)
     db.session.commit()
     return {"outcome": outcome.outcome.value, "message": outcome.message}

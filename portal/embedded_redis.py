@@ -107,9 +107,21 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def serve_forever(socket_path: Path) -> None:
-    """Replace this process with redis-server on ``socket_path`` (the Procfile's ``redis``)."""
-    import os
+# honcho (``make run``) SIGKILLs whatever still runs 5 s after Ctrl-C; stop Redis before that.
+CLIENT_GRACE_SECONDS = 4.0
+
+
+def serve_forever(socket_path: Path, client_grace: float = CLIENT_GRACE_SECONDS) -> None:
+    """Run redis-server on ``socket_path`` until asked to stop, then stop it after its clients.
+
+    This is the Procfile's ``redis``. On Ctrl-C honcho sends SIGTERM to every process at once; a
+    Redis that is gone first makes the worker and cron print a ConnectionError traceback as they
+    stop (releasing the scheduler's locks, registering the worker's death). So redis-server runs
+    in a session of its own (honcho's SIGTERM reaches this process only), and on SIGTERM or SIGINT
+    this process waits until no other client is connected, or ``client_grace`` seconds, and only
+    then stops Redis. If this process is killed, the kernel stops redis-server too.
+    """
+    import signal
 
     socket_path = socket_path.resolve()
     socket_path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +129,39 @@ def serve_forever(socket_path: Path) -> None:
         socket_path.unlink()  # left by a server that was killed; scripts/run checks none answers
     command = server_command(socket_path, socket_path.parent)
     command[command.index("--loglevel") + 1] = "notice"
-    os.execv(command[0], command)
+    server = subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
+
+    stop_requested = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda received, _frame: stop_requested.append(received))
+    while server.poll() is None and not stop_requested:
+        time.sleep(0.1)
+    if server.poll() is not None:
+        sys.exit(server.returncode)  # redis-server ended by itself: say so with its exit code
+    _wait_for_clients_to_leave(f"unix://{socket_path}", client_grace)
+    server.terminate()  # redis-server shuts down cleanly on SIGTERM (no save: --save "")
+    try:
+        server.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    sys.exit(0)
+
+
+def _wait_for_clients_to_leave(url: str, timeout: float) -> None:
+    """Until Redis has no client but this one, or ``timeout`` seconds have passed."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    deadline = time.monotonic() + timeout
+    try:
+        connection = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        while time.monotonic() < deadline:
+            if len(connection.client_list()) <= 1:  # only this connection is left
+                return
+            time.sleep(0.1)
+    except (RedisError, OSError):
+        return  # nothing to wait for: Redis is not answering anyway
 
 
 if __name__ == "__main__":

@@ -24,6 +24,15 @@ def format_datetime(value: datetime | None) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def format_datetime_seconds(value: datetime | None) -> str:
+    """Like ``datetime``, to the second: for heartbeats and other things that change by the second."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def format_date(value: date | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
@@ -39,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_vary_on_htmx)
     app.add_template_filter(format_money, "money")
     app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_datetime_seconds, "datetime_seconds")
     app.add_template_filter(format_date, "date")
     for name, function in htmx.TEMPLATE_GLOBALS.items():
         app.add_template_global(function, name)

@@ -26,7 +26,8 @@ def account(logged_in, subscriber):
 def edit(client, account, url, password="", code=""):
     return client.post(f"/embedded-services/{account.id}/edit", data={
         "partner": "presswise", "name": account.name, "url": url, "username": account.username,
-        "password": password, "authorization_code": code, "initial_status": "New"})
+        "password": password, "authorization_code": code, "initial_status": "New",
+        "url_confirmed": "y"})  # a path other than PressWise's is asked about first (test_form_errors_in_the_page)
 
 
 @pytest.mark.parametrize("url", [

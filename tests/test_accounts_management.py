@@ -21,7 +21,7 @@ def authorized(logged_in, subscriber):
     return logged_in
 
 
-def test_list_shows_partner_name_url_active_health_and_sites(authorized, subscriber):
+def test_list_shows_partner_name_url_state_and_sites(authorized, subscriber):
     used = embedded_factories.account(subscriber, name="Production", url="http://127.0.0.1:8081/r/wsdl-order2.php")
     embedded_factories.account(subscriber, name="Old", active=False)
     for name in ("North store", "South store"):
@@ -31,12 +31,12 @@ def test_list_shows_partner_name_url_active_health_and_sites(authorized, subscri
     page = soup(authorized.get("/embedded-services/"))
     row = page.select_one(f"#account-{used.id}")
     cells = [td.get_text(" ", strip=True) for td in row.select("td")]
-    assert cells[:4] == ["PressWise", "Production", "http://127.0.0.1:8081/r/wsdl-order2.php", "Active"]
-    assert cells[4] == "Not used yet"
-    assert cells[5] == "North store , South store"
+    assert cells[:4] == ["PressWise", "Production", "http://127.0.0.1:8081/r/wsdl-order2.php", "Active, not tested yet"]
+    assert cells[4] == "North store , South store"
     names = [a.get_text() for a in page.select("td.name a")]
     assert names == ["Old", "Production"]
-    assert "Inactive" in page.select("tr")[1].select_one("td.active").get_text()
+    assert "Inactive" in page.select("tr")[1].select_one("td.state").get_text()
+    assert "Reactivate" in page.select("tr")[1].select_one("td.state").get_text()
     assert page.select_one("a.button.primary")["href"] == "/embedded-services/new"
 
 

@@ -225,3 +225,17 @@ def test_a_host_that_rebinds_to_loopback_after_the_check_is_not_called(monkeypat
     assert "will not connect to 127.0.0.1 for rebind.example" in text
     assert presswise.calls() == [], "nothing reached the loopback service"
     assert account.last_error and "127.0.0.1" in account.last_error
+
+
+def test_a_404_reads_as_a_wrong_address_not_a_refusal(authorized, subscriber, presswise):
+    """A URL without the SOAP path (``http://host:port/``): the server answers 404, which is a wrong
+    address. It used to read "Refused by the partner ... HTTP 404"."""
+    account = _emulator_account(subscriber, presswise, url=f"{presswise.base_url}/")
+    fragment = _test(authorized, account)
+    result = fragment.select_one(".connection-result")
+    text = " ".join(result.get_text().split())
+    assert "outcome-wrong_address" in result["class"]
+    assert text.startswith("Wrong address. No PressWise service at this address: check the URL"), text
+    assert "refused" not in text.lower()
+    assert account.last_error.startswith("No PressWise service at this address")
+    assert not account.is_paused, "a wrong address is no reason to pause: saving the right URL fixes it"

@@ -90,8 +90,8 @@ def _account_count():
         ("password", "p" * 201, "200"),
         ("authorization_code", "", "Enter the PressWise authorization code"),
         ("authorization_code", "c" * 201, "200"),
-        ("partner", "sap", "Not a valid choice"),
-        ("initial_status", "Shipped", "Not a valid choice"),
+        ("partner", "sap", "Choose a partner from the list"),
+        ("initial_status", "Shipped", "Choose New: it is the only initial status today"),
     ],
 )
 def test_each_bad_field_gets_its_own_message(authorized, field, value, message):

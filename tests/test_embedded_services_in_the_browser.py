@@ -164,6 +164,12 @@ def test_staff_authorize_and_withdraw_rows(page, subscriber, staff_user):
     db.session.expire_all()
     assert not subscriber.embedded_services_authorized
 
+    # The action cell is a table cell like the others: its edges line up with the row after each swap.
+    cell = page.locator(f"#subscriber-{subscriber.id} td.actions")
+    assert cell.evaluate("element => getComputedStyle(element).display") == "table-cell"
+    row_box, cell_box = page.locator(f"#subscriber-{subscriber.id}").bounding_box(), cell.bounding_box()
+    assert abs((cell_box["y"] + cell_box["height"]) - (row_box["y"] + row_box["height"])) < 1
+
 
 def test_after_fixing_the_credentials_a_good_test_offers_resume(page, admin, subscriber, presswise, rq_worker):
     embedded_factories.authorize(subscriber)

@@ -1,4 +1,5 @@
-"""An HTMX action after the session ended sends the whole page to sign-in, not the sign-in form into a panel."""
+"""An HTMX action after the session ended sends the whole page to sign-in, not the sign-in form into a
+panel, and the sign-in page says the action was not done and that signing in brings the admin back."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from portal.extensions import db
 from tests import factories
+from tests.conftest import soup
 from tests.fixtures.browser import log_in
 
 
@@ -40,12 +42,38 @@ def test_htmx_action_without_a_session_answers_401_with_a_redirect_for_the_whole
     assert order.items[0].approval == "pending"
 
 
-def test_the_message_to_sign_in_is_waiting_on_the_sign_in_page(client, order):
+def test_the_sign_in_page_says_the_action_was_not_done_and_signing_in_brings_you_back(client, order):
+    """Seen: the page became the sign-in form with no word about the payment that was not recorded."""
+    response = client.htmx("POST", f"/orders/{order.id}/payment", data={"method": "check"},
+                           headers={"HX-Current-URL": f"http://portal.test/orders/{order.id}",
+                                    "X-Portal-Action": "Mark%20paid"})
+
+    login_page = soup(client.get(response.headers["HX-Redirect"]))
+    message = " ".join(login_page.select_one(".flash-warning").get_text().split())
+    assert message == ("You were signed out, so “Mark paid” was not done. Sign in and you are back on the "
+                       "page you were on, to do it again.")
+
+
+def test_an_action_without_a_name_is_still_said_not_done(client, order):
     response = client.htmx("POST", approval_url(order), data={"decision": "approve"},
                            headers={"HX-Current-URL": f"http://portal.test/orders/{order.id}"})
+    login_page = client.get(response.headers["HX-Redirect"]).get_data(as_text=True)
+    assert "so your last action was not done" in login_page
 
-    login_page = client.get(response.headers["HX-Redirect"])
-    assert "Please sign in to continue." in login_page.get_data(as_text=True)
+
+def test_a_hostile_action_name_is_text_and_short(client, order):
+    response = client.htmx("POST", approval_url(order), data={"decision": "approve"},
+                           headers={"X-Portal-Action": "%3Cscript%3Ealert(1)%3C%2Fscript%3E%00" + "x" * 500})
+    login_page = client.get(response.headers["HX-Redirect"]).get_data(as_text=True)
+    assert "<script>alert(1)" not in login_page and "&lt;script&gt;alert(1)" in login_page
+    assert "x" * 100 not in login_page
+
+
+def test_a_page_or_panel_load_without_a_session_asks_to_sign_in(client, order):
+    """A GET (a tab, a poll) did nothing: the plain request to sign in is enough."""
+    response = client.htmx("GET", f"/orders/{order.id}", headers={"X-Portal-Action": "Mark%20paid"})
+    login_page = client.get(response.headers["HX-Redirect"]).get_data(as_text=True)
+    assert "Please sign in to continue." in login_page and "was not done" not in login_page
 
 
 @pytest.mark.parametrize("current_url", ["https://evil.example//evil.example/x", "javascript:alert(1)", "", "x"])
@@ -103,7 +131,7 @@ def test_approving_after_the_session_ended_goes_to_sign_in_and_back(page, admin,
     assert next_of(page.url) == f"/orders/{order.id}"
     assert page.locator("h1").inner_text() == "Sign in"
     assert page.locator("form input[name=email]").count() == 1  # one sign-in form, the page's own
-    assert "Please sign in to continue." in page.locator(".flash-info").inner_text()
+    assert "You were signed out, so “Approve” was not done." in page.locator(".flash-warning").inner_text()
     page.get_by_label("E-mail", exact=True).fill(admin.email)
     page.get_by_label("Password", exact=True).fill(factories.PASSWORD)
     with page.expect_navigation():

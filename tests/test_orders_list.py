@@ -80,8 +80,16 @@ def test_list_badges_and_hold_reasons(logged_in, shop):
     assert row(response, "50104").select_one(".payment").text.strip() == "Open terms"
     edoc = row(response, "50105")
     assert edoc.select_one(".payment").text.strip() == "Unpaid"
-    assert "not paid" in edoc.select_one(".integration").text
-    assert "+1 more" in edoc.select_one(".integration").text
+    # Every reason is in the list, one per line, none hidden behind "+1 more".
+    reasons = [hold.get_text(strip=True) for hold in edoc.select(".integration .hold")]
+    assert len(reasons) == 2 and "not paid" in reasons[0] and "eDocBuilder" in reasons[1], reasons
+    assert "more" not in edoc.select_one(".integration").text
+
+
+def test_the_search_placeholder_is_short_enough_to_read_in_the_box(logged_in, shop):
+    """"Order no., PO, e-mail or name" was cut off in its box; the short form names the same things."""
+    search = soup(logged_in.get("/orders/")).select_one("#q")
+    assert search["placeholder"] == "Order, PO, e-mail, name"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from portal.domain.partner_urls import MAX_URL_LENGTH, PartnerUrlError, PartnerUrlRules, validate_partner_url
 from portal.forms import strip_control_characters, strip_whitespace
 from portal.models.embedded import INITIAL_STATUS_CHOICES
-from portal.partners import PARTNER_NAMES
+from portal.partners import PARTNER_NAMES, PARTNER_URL_PATHS
 
 SECRET_MAX_LENGTH = 200
 CUSTOMER_ID_MAX_LENGTH = 20
@@ -29,35 +29,52 @@ def _origin(url: str | None) -> tuple[str, str, int | None]:
 
 
 class AccountForm(FlaskForm):
-    """Create or edit an account. Secrets are write-only: blank on edit keeps the stored value."""
+    """Create or edit an account. Secrets are write-only: blank on edit keeps the stored value.
+
+    Every rule is checked here, on the server, and said in words next to its field; the
+    browser's own checks are off (``novalidate``), so they cannot hide these messages.
+    """
 
     partner = SelectField(
-        "Partner", choices=[SelectChoice(key, label) for key, label in PARTNER_NAMES.items()], default="presswise"
+        "Partner", choices=[SelectChoice(key, label) for key, label in PARTNER_NAMES.items()], default="presswise",
+        validate_choice=False,
     )
     name = StringField(
         "Name",
-        validators=[DataRequired("Enter a name for this account."), Length(max=120)],
+        validators=[DataRequired("Enter a name for this account."),
+                    Length(max=120, message="The name can be at most 120 characters.")],
         filters=[strip_control_characters, strip_whitespace],
         description="Shown in the portal only, e.g. “PressWise production”.",
     )
     url = StringField(
         "PressWise URL",
-        validators=[DataRequired("Enter the PressWise URL."), Length(max=MAX_URL_LENGTH)],
+        validators=[DataRequired("Enter the PressWise URL."),
+                    Length(max=MAX_URL_LENGTH, message=f"The URL can be at most {MAX_URL_LENGTH} characters.")],
         filters=[strip_control_characters, strip_whitespace],
         description="The SOAP address PressWise gave you, e.g. https://yourcompany.presswise.com/r/wsdl-order2.php",
     )
+    url_confirmed = BooleanField("This URL is right: save it anyway", validators=[Optional()])
     username = StringField(
         "Username",
-        validators=[DataRequired("Enter the PressWise username."), Length(max=120)],
+        validators=[DataRequired("Enter the PressWise username."),
+                    Length(max=120, message="The username can be at most 120 characters.")],
         filters=[strip_control_characters, strip_whitespace],
     )
-    password = PasswordField("Password", validators=[Length(max=SECRET_MAX_LENGTH)])
-    authorization_code = PasswordField("Authorization code", validators=[Length(max=SECRET_MAX_LENGTH)])
+    password = PasswordField(
+        "Password",
+        validators=[Length(max=SECRET_MAX_LENGTH, message=f"The password can be at most {SECRET_MAX_LENGTH} characters.")],
+    )
+    authorization_code = PasswordField(
+        "Authorization code",
+        validators=[Length(max=SECRET_MAX_LENGTH,
+                           message=f"The authorization code can be at most {SECRET_MAX_LENGTH} characters.")],
+    )
     initial_status = SelectField(
         "Initial status",
         choices=[SelectChoice(status, status) for status in INITIAL_STATUS_CHOICES],
         default=INITIAL_STATUS_CHOICES[0],
         description="The status new orders get in PressWise. New is the only choice today.",
+        validate_choice=False,
     )
     send_pricing_in_notes = BooleanField("Send pricing information in the notes field")
 
@@ -65,6 +82,7 @@ class AccountForm(FlaskForm):
         """``stored_url`` is the account's saved URL when editing (None when creating)."""
         super().__init__(*args, **kwargs)
         self.stored_url = stored_url
+        self.url_questioned = False
 
     @property
     def editing(self) -> bool:
@@ -85,11 +103,49 @@ class AccountForm(FlaskForm):
                     valid = False
         return valid
 
+    def secrets_to_type_again(self) -> list:
+        """After an error: the secret fields the person filled in, which the page does not send back.
+
+        A secret with an error of its own says so itself; a blank one on edit keeps the stored value.
+        """
+        if not self.errors:
+            return []
+        return [secret for secret in (self.password, self.authorization_code) if secret.data and not secret.errors]
+
+    def validate_partner(self, field) -> None:
+        if field.data not in PARTNER_NAMES:
+            raise ValidationError("Choose a partner from the list.")
+
+    def validate_initial_status(self, field) -> None:
+        if field.data not in INITIAL_STATUS_CHOICES:
+            raise ValidationError(f"Choose {' or '.join(INITIAL_STATUS_CHOICES)}: "
+                                  f"{'it is the only initial status' if len(INITIAL_STATUS_CHOICES) == 1 else 'the initial statuses'} today.")
+
     def validate_url(self, field) -> None:
         try:
             field.data = validate_partner_url(field.data, PartnerUrlRules.from_config(current_app.config))
         except PartnerUrlError as error:
             raise ValidationError(str(error)) from None
+        self._question_unusual_path(field)
+
+    def _question_unusual_path(self, field) -> None:
+        """A URL whose path is not the partner's API is most likely a typo or a home page: ask once.
+
+        Test connection would only say "not found" later. An unchanged URL on edit was asked about
+        when it was saved; ticking "This URL is right" saves it as it is.
+        """
+        expected = PARTNER_URL_PATHS.get(self.partner.data)
+        if not expected or self.url_confirmed.data or (self.editing and field.data == self.stored_url):
+            return
+        path = urlsplit(field.data).path.rstrip("/")
+        if path.lower().endswith(expected.lower()):
+            return
+        self.url_questioned = True
+        name = PARTNER_NAMES.get(self.partner.data, "Partner")
+        raise ValidationError(
+            f"{name} URLs end in {expected}, and this one does not: check it. If it is right, "
+            f"tick “{self.url_confirmed.label.text}” below and save again."
+        )
 
     def validate_password(self, field) -> None:
         if not self.editing and not field.data:
@@ -107,8 +163,10 @@ class _CustomerIdForm(FlaskForm):
         "PressWise customer ID",
         validators=[
             DataRequired("Enter the PressWise customer ID for this site."),
-            Length(max=CUSTOMER_ID_MAX_LENGTH),
-            Regexp(r"^[0-9]+$", message="The customer ID is digits only."),
+            Length(max=CUSTOMER_ID_MAX_LENGTH,
+                   message=f"The customer ID can be at most {CUSTOMER_ID_MAX_LENGTH} digits."),
+            Regexp(r"^[0-9]+$", message="The customer ID is digits only, as PressWise shows it under Customers "
+                                        "(e.g. 1001)."),
         ],
         filters=[strip_control_characters, strip_whitespace],
     )

@@ -23,7 +23,7 @@ from portal.htmx import targets, wants_fragment
 
 
 def _panel_context(site, attach_form: AttachForm | None = None, attach_account_id: int | None = None,
-                   link_forms: dict | None = None, message: str | None = None):
+                   link_forms: dict | None = None, message: str | None = None, message_category: str = "success"):
     accounts = db.session.scalars(
         accounts_query().order_by(EmbeddedServicesAccount.name, EmbeddedServicesAccount.id)
     ).all()
@@ -46,6 +46,7 @@ def _panel_context(site, attach_form: AttachForm | None = None, attach_account_i
         "attach_account_id": attach_account_id,
         "has_accounts": bool(accounts),
         "message": message,
+        "message_category": message_category,
     }
 
 
@@ -86,7 +87,16 @@ def attach(site_id: int):
         except IntegrityError:
             db.session.rollback()  # a concurrent attach of the same pair won; one link is what we want
 
-    return _done(site, f"“{account.name}” attached to {site.name}.")
+    note = _not_sending_yet(account)
+    return _done(site, f"“{account.name}” attached to {site.name}.{note}", category="warning" if note else "success")
+
+
+def _not_sending_yet(account: EmbeddedServicesAccount) -> str:
+    """Attaching a paused or inactive account is allowed (fix it later), but never without a word."""
+    state = account.state
+    if state.sends_orders:
+        return ""
+    return f" Note: the account is {state.label.lower()}. {state.summary}{f' {state.fix}' if state.fix else ''}"
 
 
 @bp.route("/sites/<id:site_id>/links/<id:link_id>", methods=["POST"])
@@ -141,9 +151,9 @@ def resume_link_account(site_id: int, link_id: int):
     return redirect(url_for("accounts.site_tab", site_id=site.id))
 
 
-def _done(site, message: str):
+def _done(site, message: str, category: str = "success"):
     if wants_fragment():
-        return _render_panel(site, status=200, message=message)
-    flash(message, "success")
+        return _render_panel(site, status=200, message=message, message_category=category)
+    flash(message, category)
     return redirect(url_for("accounts.site_tab", site_id=site.id))
 

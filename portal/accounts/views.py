@@ -61,7 +61,11 @@ def create():
             _apply(form, account)
             db.session.add(account)
             if _committed_unless_name_taken(form):
-                flash(f"Account “{account.name}” created. Test the connection, then attach it to a site.", "success")
+                if _test_after_saving(account):
+                    flash(f"Account “{account.name}” created. Testing the connection: the answer appears below "
+                          "in a few seconds. Then attach it to a site.", "success")
+                else:
+                    flash(f"Account “{account.name}” created. Test the connection, then attach it to a site.", "success")
                 return redirect(url_for("accounts.detail", account_id=account.id))
     status = 422 if form.errors else 200
     return render_template("accounts/form.html", form=form, account=None), status
@@ -93,15 +97,36 @@ def edit(account_id: int):
         else:
             _apply(form, account)
             if _committed_unless_name_taken(form):
-                if account.is_paused:
+                if _test_after_saving(account):
+                    flash(f"Account “{account.name}” saved. Testing the connection: the answer appears below in a "
+                          f"few seconds{'; if it passes, the account is resumed' if account.is_paused else ''}.",
+                          "success")
+                elif account.is_paused:
                     # New secrets do not lift a pause by themselves: resuming starts pushes again.
                     flash(f"Account “{account.name}” saved. It is still paused: test the connection, "
-                          "then press Resume.", "warning")
+                          "then press Resume (or use “Save and test”, which resumes it when the test passes).",
+                          "warning")
                 else:
                     flash(f"Account “{account.name}” saved.", "success")
                 return redirect(url_for("accounts.detail", account_id=account.id))
     status = 422 if form.errors else 200
     return render_template("accounts/form.html", form=form, account=account), status
+
+
+def _test_after_saving(account: EmbeddedServicesAccount) -> bool:
+    """"Save and test": start Test connection after saving; a passing test resumes a paused account.
+
+    False when the button pressed was plain Save, or when the queue is down (then said in a flash).
+    """
+    if request.form.get("and_test") != "1":
+        return False
+    try:
+        start_connection_test(account, resume_on_success=True)
+    except QueueUnavailable:
+        flash("The job queue is not answering, so the connection test could not start. "
+              "Press Test connection in a moment.", "error")
+        return False
+    return True
 
 
 def _committed_unless_name_taken(form: AccountForm) -> bool:

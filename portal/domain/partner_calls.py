@@ -18,6 +18,7 @@ class Failure(str, enum.Enum):
     UNKNOWN_OUTCOME = "unknown_outcome"  # the request went out and no usable answer came back
     BAD_ANSWER = "bad_answer"  # an answer came, but not one we can read (malformed, oversized)
     REFUSED = "refused"  # the partner answered and refused the request (invalid data, not found)
+    NO_SERVICE = "no_service"  # nothing at that address speaks the partner's API (HTTP 404): a wrong URL
     ADDRESS_REFUSED = "address_refused"  # the portal would not connect to that address
 
 
@@ -37,6 +38,8 @@ NEXT_STEP = {
     # An unreadable answer to add_purchase_order may still mean the order was stored.
     Failure.BAD_ANSWER: NextStep.RECONCILE,
     Failure.REFUSED: NextStep.STOP,
+    # Every call to a wrong address fails the same way until a person corrects the URL.
+    Failure.NO_SERVICE: NextStep.STOP,
     Failure.ADDRESS_REFUSED: NextStep.STOP,
 }
 

@@ -49,22 +49,27 @@ class ConnectionTest:
     finished_at: datetime | None = None
 
 
-def check_connection(account: EmbeddedServicesAccount) -> CallOutcome:
+def check_connection(account: EmbeddedServicesAccount, *, resume_on_success: bool = False) -> CallOutcome:
     """Call the partner with the account's credentials; record and return how it went.
 
     Wrong credentials pause the account. The caller commits. Runs in a worker, never in a
     web request.
+
+    ``resume_on_success`` ("Save and test"): a passing test of a paused account lifts the
+    pause, commits, then hands the orders waiting for the account to the workers (commit
+    first, enqueue afterwards), and the answer says so. The credentials were what paused it,
+    and a passing test proves they work now.
     """
     try:
         # The rules may have changed since the URL was saved (e.g. a host left the allow-list).
         validate_partner_url(account.url, PartnerUrlRules.from_config(current_app.config))
     except PartnerUrlError as error:
-        return CallOutcome(Outcome.REFUSED, f"The portal will not call this URL: {error}")
+        return CallOutcome(Outcome.NOT_CALLED, f"The portal will not call this URL: {error}")
     try:
         client = partner_client(account)
     except SecretUnreadable:
         return CallOutcome(
-            Outcome.REFUSED,
+            Outcome.NOT_CALLED,
             "The stored password cannot be decrypted with the configured keys. "
             "Enter the password and authorization code again.",
         )
@@ -76,18 +81,37 @@ def check_connection(account: EmbeddedServicesAccount) -> CallOutcome:
     outcome = outcome_of(error, account.partner_name)
     log.info("test connection of account %s: %s", account.id, outcome.outcome.value)
     account.record_outcome(outcome)
+    if resume_on_success and outcome.ok and account.is_paused:
+        outcome = CallOutcome(outcome.outcome, f"{outcome.message} {_resume(account)}")
     return outcome
+
+
+def _resume(account: EmbeddedServicesAccount) -> str:
+    """Lift the pause after a passing test; say what became of the waiting orders."""
+    from portal.extensions import db
+    from portal.integration.push import resume_pushes
+
+    account.resume()
+    db.session.commit()
+    if not account.active:
+        return "The account was paused and is resumed, but it is inactive: Reactivate it to send orders with it."
+    waiting = resume_pushes(account)
+    if not waiting:
+        return "The account was paused and is resumed: orders are sent with it again."
+    return (f"The account was paused and is resumed: {waiting} waiting order{'' if waiting == 1 else 's'} "
+            f"{'is' if waiting == 1 else 'are'} being sent.")
 
 
 def _latest_key(account_id: int) -> str:
     return f"portal:connection-test:{account_id}"
 
 
-def start_connection_test(account: EmbeddedServicesAccount) -> ConnectionTest:
+def start_connection_test(account: EmbeddedServicesAccount, *, resume_on_success: bool = False) -> ConnectionTest:
     """Enqueue a test unless one is already waiting or running; return the one that counts.
 
     The check and the enqueue happen in one Redis transaction (WATCH on the account's key),
-    so two clicks at the same moment start one job.
+    so two clicks at the same moment start one job. "Save and test" (``resume_on_success``)
+    always starts its own: the one running may have been started with the old credentials.
     """
     redis = redis_connection()
     queue = task_queue()
@@ -97,13 +121,14 @@ def start_connection_test(account: EmbeddedServicesAccount) -> ConnectionTest:
             try:
                 pipe.watch(key)
                 current = _read(pipe.get(key), pipe)
-                if current is not None and current.running:
+                if current is not None and current.running and not resume_on_success:
                     return current
                 job_id = f"connection-test-{account.id}-{secrets.token_hex(6)}"
                 pipe.multi()
                 pipe.set(key, job_id, ex=RESULT_TTL)
+                arguments = {"resume_on_success": True} if resume_on_success else {}
                 queue.enqueue(
-                    CONNECTION_TEST_JOB, account.id, job_id=job_id, pipeline=pipe,
+                    CONNECTION_TEST_JOB, args=(account.id,), kwargs=arguments, job_id=job_id, pipeline=pipe,
                     job_timeout=job_timeout(calls=1), result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL,
                 )
                 pipe.execute()

@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import crypto
-from portal.domain.account_health import CallOutcome, Health, health_of, truncate
+from portal.domain.account_health import AccountState, CallOutcome, Health, account_state, health_of, truncate
 from portal.extensions import db
 from portal.models.types import UTCDateTime, utcnow
 from portal.partners import PARTNER_NAMES
@@ -146,6 +146,18 @@ class EmbeddedServicesAccount(db.Model):
             paused_at=self.paused_at,
             last_success_at=self.last_success_at,
             last_error_at=self.last_error_at,
+        )
+
+    @property
+    def state(self) -> AccountState:
+        """The one state every page shows for this account (label, why, next action)."""
+        return account_state(
+            active=self.active,
+            paused_at=self.paused_at,
+            paused_reason=self.paused_reason,
+            last_success_at=self.last_success_at,
+            last_error_at=self.last_error_at,
+            last_error=self.last_error,
         )
 
     @property

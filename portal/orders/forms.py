@@ -45,7 +45,7 @@ class OrderFilterForm(FlaskForm):
         "Search",
         filters=[strip_control_characters, strip_whitespace],
         validators=[Length(max=100, message="Search for at most 100 characters.")],
-        render_kw={"placeholder": "Order no., PO, e-mail or name"},
+        render_kw={"placeholder": "Order, PO, e-mail, name"},
     )
     site = SelectField("Site", choices=_choices(("", "All sites")))
     payment = SelectField("Payment", choices=PAYMENT_FILTERS)

@@ -14,6 +14,9 @@ from collections import OrderedDict
 from portal.partners.base import AccountSettings, AddressGuard, Partner, Timeouts
 
 PARTNER_NAMES = {"presswise": "PressWise"}
+# How a partner's API address normally ends; a URL that does not is questioned when saved.
+# PressWise: SOAP at …/r/wsdl-order2.php (shared/docs/presswise-contract.md, "Transport").
+PARTNER_URL_PATHS = {"presswise": "/r/wsdl-order2.php"}
 
 _CACHE_SIZE = 32
 _clients: OrderedDict[tuple, Partner] = OrderedDict()

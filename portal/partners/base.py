@@ -81,6 +81,13 @@ class PartnerApiError(PartnerError):
         self.text = text
 
 
+class PartnerNoService(PartnerApiError):
+    """Nothing at the account's URL speaks the partner's API (HTTP 404): the address is wrong,
+    not the request. Kept a ``PartnerApiError`` (code ``HTTP 404``) for what records its code."""
+
+    failure = Failure.NO_SERVICE
+
+
 class PartnerAddressRefused(PartnerError):
     """The connection reached an address the portal will not call (e.g. a host whose DNS answer
     changed to 127.0.0.1 after its URL was checked). Checked before anything is sent."""

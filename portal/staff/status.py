@@ -94,6 +94,7 @@ def redis_status() -> dict:
                     "state": worker.get_state(),
                     "current_job": worker.get_current_job_id(),
                     "last_heartbeat": worker.last_heartbeat,
+                    "heartbeat_age": _seconds_since(worker.last_heartbeat) if worker.last_heartbeat else None,
                     "queues": ", ".join(worker.queue_names()),
                     "serves_us": queue.name in worker.queue_names(),
                 }
@@ -190,5 +191,8 @@ def _seconds_since(moment: datetime | None) -> float:
 
 def _render_ping(ping: dict):
     if wants_fragment():
-        return render_template("staff/_ping.html", ping=ping)
+        # An answered round trip refreshes the workers table too: its heartbeats were read when the
+        # page loaded, and the worker that answered has sent a newer one since.
+        settled = ping.get("state") not in PENDING_STATES
+        return render_template("staff/_ping.html", ping=ping, workers_now=redis_status() if settled else None)
     return render_template("staff/status.html", database=database_status(), redis=redis_status(), ping=ping)

@@ -8,6 +8,7 @@ Every call ends in a result or in one ``PartnerError`` subclass that says what h
 - the request went out and no usable answer came (read timeout, deadline, connection
   dropped, malformed or oversized answer): ``PartnerUnknownOutcome`` / ``PartnerProtocolError``;
 - wrong credentials (code 1, HTTP 401/403): ``PartnerAuthError``;
+- HTTP 404, no PressWise service at that address (a wrong URL): ``PartnerNoService``;
 - any other refusal: ``PartnerApiError`` with the code and text.
 
 Secrets never appear in messages, logs or reprs.
@@ -51,6 +52,7 @@ from portal.partners.base import (
     PartnerApiError,
     PartnerAuthError,
     PartnerError,
+    PartnerNoService,
     PartnerOrderStatus,
     PartnerProtocolError,
     PartnerTransientError,
@@ -254,12 +256,12 @@ class PressWiseClient:
             if status >= 500:
                 raise PartnerTransientError(f"PressWise answered HTTP {status}") from None
             if status != 200:
-                raise PartnerApiError(f"HTTP {status}", "unexpected answer from PressWise") from None
+                raise self._not_ok(status) from None
             raise PartnerProtocolError(f"PressWise's answer is not valid: {exc}") from None
         if status >= 500:
             raise PartnerTransientError(f"PressWise answered HTTP {status}")
         if status != 200:
-            raise PartnerApiError(f"HTTP {status}", "unexpected answer from PressWise")
+            raise self._not_ok(status)
         code, text = self._read_status(result)
         if code == ours.CODE_OK:
             return result
@@ -271,6 +273,12 @@ class PressWiseClient:
         if operation == "create_user" and ours.is_existing_login(code, text):
             raise ExistingLogin(self._read(lambda r: ours.partner_id(r.get(ours.USER_ID_RESULT), "userID"), result))
         raise PartnerApiError(code, text)
+
+    @staticmethod
+    def _not_ok(status: int) -> PartnerApiError:
+        if status == 404:  # a web server answered, but no PressWise service lives at that path
+            return PartnerNoService(f"HTTP {status}", "no PressWise service at this address")
+        return PartnerApiError(f"HTTP {status}", "unexpected answer from PressWise")
 
     def _read_status(self, result: dict) -> tuple[int, str]:
         status = result.get("status")
