@@ -83,6 +83,26 @@ def access_guards() -> dict[str, Guard]:
     }
 
 
+# Embedded Services pages that live in the orders and site users areas. Like the accounts
+# blueprint, they do not exist (404) for a subscriber staff have not authorized, and that is
+# decided before the CSRF check: Push Order without a token answered 400 to such an admin
+# where an unknown URL answers 404, so the route could be told apart from one that does not exist.
+EMBEDDED_SERVICES_ENDPOINTS = frozenset({
+    "orders.embedded_services",
+    "orders.integration_panel",
+    "orders.partner_outlook",
+    "orders.push",
+    "users.embedded_services",
+})
+
+
+def endpoint_guards_within_blueprints() -> dict[str, Guard]:
+    """Endpoints whose guard is stricter than their blueprint's; it replaces the blueprint's."""
+    from portal.accounts.access import require_embedded_services
+
+    return {endpoint: require_embedded_services for endpoint in EMBEDDED_SERVICES_ENDPOINTS}
+
+
 def app_endpoint_guards() -> dict[str, Guard]:
     """Who may use each endpoint that belongs to no blueprint, by endpoint name."""
     from portal.tenancy import require_signed_in
@@ -110,6 +130,7 @@ def register_access_guards(app: Flask) -> None:
     forgetting the table closes a route instead of opening it to everyone.
     """
     blueprint_guards = access_guards()
+    stricter_guards = endpoint_guards_within_blueprints()
     endpoint_guards = app_endpoint_guards()
     csrf = app.extensions["csrf"]
     check_csrf = app.config.get("WTF_CSRF_CHECK_DEFAULT", True)
@@ -119,6 +140,8 @@ def register_access_guards(app: Flask) -> None:
     def guard_for(endpoint: str, blueprint: str | None) -> Guard | None:
         if endpoint in PUBLIC_ENDPOINTS:
             return None
+        if endpoint in stricter_guards:
+            return stricter_guards[endpoint]
         if blueprint is not None:
             return blueprint_guards.get(blueprint, _unlisted)
         return endpoint_guards.get(endpoint, _unlisted)

@@ -25,7 +25,8 @@ from tests import factories
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["tests.fixtures.presswise", "tests.fixtures.browser", "tests.fixtures.push"]
+pytest_plugins = ["tests.fixtures.presswise", "tests.fixtures.browser", "tests.fixtures.push",
+                  "tests.fixtures.secret_watch"]
 
 
 @pytest.fixture(scope="session")

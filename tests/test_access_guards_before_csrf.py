@@ -23,7 +23,9 @@ CSRF_HTMX_MESSAGE = "This page is out of date. Reload it and try again."  # show
 SIGNED_IN = {"admin", "authorized_admin", "staff"}
 ALLOWED = {"auth.login": {"anonymous"} | SIGNED_IN, "auth": SIGNED_IN, "sites": {"admin", "authorized_admin"},
            "users": {"admin", "authorized_admin"}, "orders": {"admin", "authorized_admin"},
-           "accounts": {"authorized_admin"}, "staff": {"staff"}}
+           "accounts": {"authorized_admin"}, "staff": {"staff"},
+           # Embedded Services inside the orders area: absent without staff authorization (portal.security)
+           "orders.push": {"authorized_admin"}}
 
 
 @pytest.fixture

@@ -155,7 +155,8 @@ def parse_response(body: bytes, operation: str) -> dict:
     """The ``result`` of ``operation`` from a response body; raises ``SoapFault`` or ``MalformedResponse``."""
     try:
         root = safe_xml.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (DefusedXmlException, SyntaxError, ValueError) as exc:  # ParseError is a SyntaxError
+    except (DefusedXmlException, SyntaxError, ValueError, LookupError) as exc:  # ParseError is a SyntaxError;
+        # LookupError: the XML declaration names an encoding Python does not have (encoding="bogus")
         raise MalformedResponse(f"unreadable XML ({type(exc).__name__})") from None
     if local_name(root.tag) != "Envelope":
         raise MalformedResponse("no SOAP Envelope")
