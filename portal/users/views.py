@@ -21,6 +21,9 @@ bp = Blueprint("users", __name__, url_prefix="/users")
 # Who may use this area: portal.security.access_guards(), checked before the CSRF token.
 
 LATEST_ORDERS = 20
+# As long as the orders list's search. SQLite refuses a LIKE pattern over 50,000 bytes, so a
+# long enough ?q= was a 500 there; nobody searches for more than a line.
+MAX_SEARCH_LENGTH = 100
 
 
 def _site_filter(raw: str) -> tuple[Site | None, str | None]:
@@ -40,6 +43,10 @@ def index():
     """List the subscriber's site users, 50 a page, searchable by e-mail, name or company and filterable by site."""
     q = clean_text(request.args.get("q"))
     site_filter, notice = _site_filter(request.args.get("site", ""))
+    if len(q) > MAX_SEARCH_LENGTH:
+        q = ""
+        notice = " ".join(filter(None, [notice, f"Search for at most {MAX_SEARCH_LENGTH} characters; "
+                                                "showing users without searching."]))
 
     query = site_users_query().options(contains_eager(SiteUser.site))
     query = queries.matching(query, q)
