@@ -91,6 +91,7 @@ def app(migrated_database):
         _empty_all_tables()
         db.engine.dispose()
         _forget_failed_sign_ins()
+        _forget_connection_tests()
 
 
 def _forget_waiting_jobs() -> None:
@@ -126,6 +127,17 @@ def _empty_all_tables() -> None:
         else:
             for table in tables:
                 connection.execute(table.delete())
+
+
+def _forget_connection_tests() -> None:
+    """The latest Test connection is kept in Redis per account ID for an hour, and IDs start at 1
+    again in the next test: without this, an account page could show the previous test's answer
+    (seen: "Wrong address" from one test on the page of the next test's account 1)."""
+    from portal.queue import redis_connection
+
+    connection = redis_connection()
+    for key in connection.scan_iter("portal:connection-test:*"):
+        connection.delete(key)
 
 
 class PortalClient(FlaskClient):
