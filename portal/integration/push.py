@@ -253,8 +253,11 @@ def claim(integration_id: int, now: datetime | None = None) -> Claim | None:
                  taken.requested_by)
 
 
-def run_push(integration_id: int) -> str:
+def run_push(integration_id: int, *, bulk: bool = False) -> str:
     """One attempt at getting the row's order into PressWise; returns the row's state afterwards.
+
+    ``bulk``: part of a sync run, whose calls give way to single pushes waiting for a call slot
+    (``portal.integration.slots``).
 
     The row, its order (with items and customer) and its account are read once, up front; no
     transaction stays open while the partner is called, and loaded objects are not expired by
@@ -287,7 +290,7 @@ def run_push(integration_id: int) -> str:
     if taken is None:
         return "not claimed"
     try:
-        client = partner_client(account)
+        client = partner_client(account, bulk=bulk)
     except SecretUnreadable:
         _release_waiting(taken, account, "The stored password cannot be decrypted with the configured keys. "
                                          "Enter the password and authorization code again, then press Resume.")
