@@ -1,4 +1,5 @@
-"""The per-account cap on partner calls in flight (a semaphore in Redis)."""
+"""The per-account cap on partner calls in flight (a semaphore in Redis), on its own and across a sync
+run in a worker and single pushes in another process at the same moment."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from redis import Redis
 
+from portal.extensions import db
 from portal.integration.slots import _ACQUIRE, CallSlots
 from portal.partners.base import PartnerTransientError
 from portal.queue import redis_connection
+from tests import factories
+from tests.fixtures.push import partner_orders_for, wait_for_push
+from tests.sync_helpers import days_ago, eligible_orders, fragment_of, follow, start
 
 
 def _slots(account_id: int, cap: int, **options) -> CallSlots:
@@ -75,3 +80,35 @@ def test_without_redis_calls_go_ahead_uncapped(app):
     with slots.slot():
         with slots.slot():
             pass
+
+
+def test_the_cap_holds_across_a_sync_run_and_single_pushes(app, rq_worker, logged_in, pushing_site, presswise):
+    from portal.domain.push import Trigger
+    from portal.integration.push import request_push, run_push
+
+    account = pushing_site.account
+    account.max_concurrent_calls = 2
+    eligible_orders(pushing_site.site, 8, prefix="R")
+    # Older than the run's window: only the single pushes send these.
+    singles = [factories.order(pushing_site.site, paid=True, number=f"P-{n}", placed_at=days_ago(40)) for n in range(3)]
+    db.session.commit()
+    redis_connection().delete(f"portal:partner-calls:{account.id}", f"portal:partner-calls:{account.id}:waiting")
+    ids = [request_push(order, account, trigger=Trigger.MANUAL).integration_id for order in singles]
+    db.session.commit()
+    presswise.set_latency(150)
+
+    fragment = fragment_of(start(logged_in, pushing_site.link, "orders"))
+    time.sleep(0.3)  # the run is under way in the worker
+
+    def push(integration_id):
+        with app.app_context():
+            return run_push(integration_id)
+
+    with ThreadPoolExecutor(3) as pool:  # three Push Order clicks handled by another process meanwhile
+        states = list(pool.map(push, ids))
+    follow(logged_in, fragment)
+
+    assert states == ["pushed"] * 3
+    for order in singles:
+        assert wait_for_push(order, account).state == "pushed" and len(partner_orders_for(presswise, order)) == 1
+    assert presswise.state()["peak_waiting_calls"] == 2
