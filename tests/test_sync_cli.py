@@ -58,3 +58,26 @@ def test_flask_sync_exits_non_zero_when_anything_failed_or_it_cannot_start(app, 
     assert refused.exit_code == 2 and "Synchronize Orders is off" in refused.output
     unknown = _sync(app, "status", "--site", "Nowhere", "--account", "Emulator")
     assert unknown.exit_code != 0 and "No site" in unknown.output
+
+
+def test_the_demo_walk_through_from_push_to_tracking_number(app, logged_in, pushing_site, presswise, monkeypatch):
+    """What the README's demo does: synchronize orders, PressWise ships one (``flask demo ship-order``),
+    synchronize status, and the tracking number is on the order."""
+    from tests.conftest import soup
+
+    (order,) = eligible_orders(pushing_site.site, 1, prefix="D")
+    db.session.commit()
+    assert _sync(app, "orders", "--site", "Main store", "--account", "Emulator").exit_code == 0
+    monkeypatch.setenv("EMULATOR_CONTROL_TOKEN", presswise.process.control_token)
+    with app.app_context():
+        shipped = app.test_cli_runner().invoke(args=["demo", "ship-order", order.number, "--tracking", "1ZDEMO123"])
+    assert shipped.exit_code == 0, shipped.output
+    assert "Shipped" in shipped.output and "1ZDEMO123" in shipped.output
+    assert _sync(app, "status", "--site", "Main store", "--account", "Emulator").exit_code == 0
+
+    page = soup(logged_in.get(f"/orders/{order.id}"))
+    assert [td.get_text(strip=True) for td in page.select(".shipments-table td.tracking")] == ["1ZDEMO123"]
+    assert page.select_one(".item-status").get_text(strip=True) == "Shipped"
+    with app.app_context():
+        unknown = app.test_cli_runner().invoke(args=["demo", "ship-order", "NOPE-1"])
+    assert unknown.exit_code != 0 and "not in PressWise yet" in unknown.output
