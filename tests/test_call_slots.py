@@ -74,12 +74,14 @@ def test_bulk_calls_leave_a_slot_to_a_single_push_that_waits(app):
     assert ask("run-2", bulk=True) == 1, "nobody waits any more"
 
 
-def test_without_redis_calls_go_ahead_uncapped(app):
-    slots = CallSlots(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2), 9004, 1,
-                      hold_seconds=1, max_wait=1)
+def test_without_redis_calls_go_ahead_capped_within_the_process(app):
+    slots = CallSlots(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2), 9004, 2,
+                      hold_seconds=1, max_wait=0.2)
     with slots.slot():
         with slots.slot():
-            pass
+            with pytest.raises(PartnerTransientError):
+                with slots.slot():
+                    pass
 
 
 def test_the_cap_holds_across_a_sync_run_and_single_pushes(app, rq_worker, logged_in, pushing_site, presswise):

@@ -13,6 +13,11 @@ Interactive work goes first: a single push (someone may be watching the order pa
 no slot registers as *waiting* for a second or so, and bulk callers (sync runs) leave a slot
 free for each waiter, so a long run never starves a Push Order click.
 
+Within one process the calls first queue on a plain semaphore of the same size: a thread whose
+call ends hands its place to the next at once, instead of that one finding the slot free on its
+next look at Redis (a sync run keeps more threads than slots, so that while some write to the
+database the others keep every slot busy).
+
 If Redis cannot be reached the call goes ahead uncapped (logged): the cap protects the
 partner from bursts, it is not what keeps orders exactly-once (the claim is).
 """
@@ -20,8 +25,10 @@ partner from bursts, it is not what keeps orders exactly-once (the claim is).
 from __future__ import annotations
 
 import logging
+import os
 import random
 import secrets
+import threading
 import time
 from contextlib import contextmanager
 
@@ -61,6 +68,20 @@ return 0
 """
 
 
+_local_lock = threading.Lock()
+_local_slots: dict[tuple, threading.BoundedSemaphore] = {}
+
+
+def _local_semaphore(account_id: int, cap: int) -> threading.BoundedSemaphore:
+    """This process's share of the account's slots (a new cap gets a new semaphore; a forked child its own)."""
+    key = (os.getpid(), account_id, cap)
+    with _local_lock:
+        semaphore = _local_slots.get(key)
+        if semaphore is None:
+            semaphore = _local_slots[key] = threading.BoundedSemaphore(cap)
+        return semaphore
+
+
 class CallSlots:
     """The call slots of one account."""
 
@@ -71,24 +92,35 @@ class CallSlots:
         self.cap = max(1, int(cap))
         self.hold_ms = int(hold_seconds * 1000)
         self.max_wait = max_wait
+        self.local = _local_semaphore(account_id, self.cap)
 
     @contextmanager
     def slot(self, *, bulk: bool = False):
         """Hold one slot around a call. Raises ``PartnerTransientError`` (nothing was sent) when
         none frees up within ``max_wait`` seconds."""
-        token = self._acquire(bulk)
+        started = time.monotonic()
+        if not self.local.acquire(timeout=self.max_wait):
+            raise self._busy()
         try:
-            yield
+            token = self._acquire(bulk, self.max_wait - (time.monotonic() - started))
+            try:
+                yield
+            finally:
+                if token:
+                    self._release(token)
         finally:
-            if token:
-                self._release(token)
+            self.local.release()
 
     def in_flight(self) -> int:
         return int(self.connection.zcard(self.holders_key))
 
-    def _acquire(self, bulk: bool) -> str | None:
+    def _busy(self) -> PartnerTransientError:
+        return PartnerTransientError(f"More than {self.cap} calls to the partner were under way for {self.max_wait:g} s; "
+                                     "nothing was sent")
+
+    def _acquire(self, bulk: bool, max_wait: float | None = None) -> str | None:
         token = secrets.token_hex(8)
-        deadline = time.monotonic() + self.max_wait
+        deadline = time.monotonic() + (self.max_wait if max_wait is None else max_wait)
         pause = 0.002
         while True:
             try:
@@ -101,9 +133,7 @@ class CallSlots:
                 return token
             if time.monotonic() >= deadline:
                 self._forget_waiter(token)
-                raise PartnerTransientError(
-                    f"More than {self.cap} calls to the partner were under way for {self.max_wait:g} s; "
-                    "nothing was sent")
+                raise self._busy()
             time.sleep(pause * (0.5 + random.random()))
             pause = min(pause * 1.5, 0.05)
 

@@ -38,7 +38,6 @@ from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Callable
 
 from flask import current_app
@@ -66,7 +65,14 @@ from portal.domain.sync import (
 )
 from portal.extensions import db
 from portal.integration.clients import outcome_of, partner_client
-from portal.integration.push import _retrying_locked, commit, lease_seconds, request_push, run_push
+from portal.integration.push import (
+    _retrying_locked,
+    commit,
+    insert_ignoring_conflict,
+    lease_seconds,
+    request_pushes,
+    run_push,
+)
 from portal.models import (
     AdminUser,
     EmbeddedServicesAccount,
@@ -394,8 +400,11 @@ class _Executor:
         self.link = db.session.scalar(select(SiteLink).where(SiteLink.site_id == self.run.site_id,
                                                              SiteLink.account_id == self.run.account_id))
         self.cap = max(1, self.account.max_concurrent_calls)
+        # More threads than call slots: while some write to the database, the others keep every slot busy.
+        self.pool_size = min(2 * self.cap, 64)
         self.chunk_size = int(self.app.config["SYNC_CHUNK_SIZE"])
         self.pending: dict[Future, int] = {}
+        self.to_request: list[int] = []  # eligible orders whose pushes are asked for in one batch
         self.buffer: list[_Result] = []
         self.stop_state: RunState | None = None
         self.stop_message: str | None = None
@@ -423,7 +432,7 @@ class _Executor:
             self.finish(RunState.FAILED, "The stored password cannot be decrypted with the configured keys. "
                                          "Enter the password and authorization code again on the account.")
             return RunState.FAILED.value
-        with ThreadPoolExecutor(max_workers=self.cap, thread_name_prefix=f"sync-run-{self.run_id}") as pool:
+        with ThreadPoolExecutor(max_workers=self.pool_size, thread_name_prefix=f"sync-run-{self.run_id}") as pool:
             self.pool = pool
             try:
                 for chunk in self._chunks():
@@ -431,10 +440,11 @@ class _Executor:
                         if self.stopping:
                             break
                         self._handle(entry)
-                        while len(self.pending) >= 2 * self.cap:
+                        while len(self.pending) >= 4 * self.cap:
                             self._collect()
                     if self.stopping:
                         break
+                    self._request_pushes()
                 while self.pending:
                     self._collect()
             except KeyboardInterrupt:  # flask sync: Ctrl-C stops the run cleanly
@@ -463,7 +473,8 @@ class _Executor:
             except Exception as error:  # noqa: BLE001  one order's surprise must not end the run
                 log.exception("sync run %s: order %s", self.run_id, order_id)
                 result = _Result(order_id, Outcome.FAILED, f"Unexpected error ({type(error).__name__}); it was logged.")
-            self._record(result)
+            if result is not None:  # None: not started, the run was stopping
+                self._record(result)
         self._maybe_write()
 
     def _record(self, result: _Result) -> None:
@@ -583,12 +594,39 @@ class _Executor:
         if self.run.dry_run:
             self._submit(order_id, self._dry_run_task, order_id, order.number)
         else:
-            self._submit(order_id, self._push_task, order_id)
+            self.to_request.append(order_id)
+            if len(self.to_request) >= self.cap:
+                self._request_pushes()
+
+    def _request_pushes(self) -> None:
+        """Ask for the pushes of a batch of eligible orders (one short write, ``request_push`` semantics:
+        reconcile first), then hand each to the pool to attempt.
+
+        Only as many as there are idle threads: an order asked for is attempted at once, so Cancel
+        (or a stop) never leaves one queued behind for the sweep to send after the run stopped."""
+        batch, self.to_request = self.to_request, []
+        while self.pending and len(self.pending) + len(batch) > self.pool_size and not self.stopping:
+            self._collect()
+        if not batch or self.stopping:
+            return
+
+        def ask():
+            asked = request_pushes(batch, self.account, trigger=self.push_trigger, requested_by=self.requested_by,
+                                   reconcile_first=True)
+            db.session.commit()
+            return asked
+
+        commit()
+        asked = _retrying_locked(ask)
+        for order_id in batch:
+            self._submit(order_id, self._push_task, order_id, asked[order_id].integration_id)
 
     def _submit(self, order_id: int, task, *args) -> None:
         self.pending[self.pool.submit(task, *args)] = order_id
 
-    def _dry_run_task(self, order_id: int, number: str) -> _Result:
+    def _dry_run_task(self, order_id: int, number: str) -> _Result | None:
+        if self.stopping:
+            return None
         try:
             found = self.client.find_orders(number, customer_id=self.link.customer_id)
         except PartnerError as error:
@@ -598,16 +636,9 @@ class _Executor:
                                                       "it would be adopted, not sent.", found[0].partner_order_id)
         return _Result(order_id, Outcome.PUSHED, "PressWise does not have it: it would be sent.")
 
-    def _push_task(self, order_id: int) -> _Result:
-        """The same exactly-once path as every push: ask for it (reconcile first), then attempt it here."""
+    def _push_task(self, order_id: int, integration_id: int) -> _Result:
+        """One attempt on the same exactly-once path as every push (the claim decides who sends)."""
         with self.app.app_context():
-            def ask() -> int:
-                request = request_push(SimpleNamespace(id=order_id), self.account, trigger=self.push_trigger,
-                                       requested_by=self.requested_by, reconcile_first=True)
-                db.session.commit()
-                return request.integration_id
-
-            integration_id = _retrying_locked(ask)
             state = run_push(integration_id, bulk=True)
             if state == "not claimed":  # another worker holds it (a Push Order click, the sweep): let it finish
                 state = self._wait_until_settled(integration_id)
@@ -643,7 +674,9 @@ class _Executor:
                 return state
         return "not claimed"
 
-    def _status_task(self, order_id: int, partner_order_id: str, context: tuple) -> _Result:
+    def _status_task(self, order_id: int, partner_order_id: str, context: tuple) -> _Result | None:
+        if self.stopping:
+            return None
         try:
             answer = self.client.get_order_status(partner_order_id)
         except PartnerError as error:
@@ -701,7 +734,7 @@ class _Executor:
                              "flagged": result.flagged, "detail": truncate(result.detail, 500),
                              "partner_order_id": result.partner_order_id, "created_at": now})
             if rows:
-                _insert_ignoring(SyncOutcome.__table__, rows, ("run_id", "order_id"))
+                insert_ignoring_conflict(SyncOutcome.__table__, rows, ("run_id", "order_id"))
                 run = SyncRun
                 db.session.execute(
                     update(run).where(run.id == self.run_id)
@@ -788,7 +821,7 @@ class _Executor:
         if status_updates:
             db.session.execute(update(OrderIntegration), status_updates)
         if shipments:
-            _insert_ignoring(Shipment.__table__, shipments, ("item_id", "partner_key"))
+            insert_ignoring_conflict(Shipment.__table__, shipments, ("item_id", "partner_key"))
 
     def finish(self, state: RunState, message: str | None) -> None:
         now = utcnow()
@@ -800,15 +833,6 @@ class _Executor:
         commit()
         if self.progress is not None:
             self.progress(self._snapshot())
-
-
-def _insert_ignoring(table, rows: list[dict], conflict_columns: tuple[str, ...]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING for many rows (one statement, executemany)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns)), rows)
 
 
 def run_states_active() -> list[str]:
