@@ -174,6 +174,10 @@ def enqueue_push(integration_id: int, *, at: datetime | None = None) -> bool:
 
     queue = task_queue("push")
     job_id = push_job_id(integration_id)
+    if at is not None and at.microsecond:
+        # RQ schedules to the whole second (it truncates): a job due at 10:12:02.9 would run at
+        # 10:12:02, find the row not due yet, and leave it for the sweep. Round up instead.
+        at = at.replace(microsecond=0) + timedelta(seconds=1)
     options = dict(job_id=job_id, unique=True, job_timeout=job_timeout(calls=CALLS_PER_PUSH),
                    result_ttl=0, failure_ttl=24 * 3600, description=f"push order integration {integration_id}")
     try:
