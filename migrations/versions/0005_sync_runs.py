@@ -55,7 +55,7 @@ def upgrade():
     sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('started_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('finished_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['account_id'], ['embedded_services_account.id'], name=op.f('fk_sync_run_account_id_embedded_services_account')),
+    sa.ForeignKeyConstraint(['account_id'], ['embedded_services_account.id'], name=op.f('fk_sync_run_account_id_embedded_services_account'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_sync_run_site_id_site')),
     sa.ForeignKeyConstraint(['started_by_id'], ['admin_user.id'], name=op.f('fk_sync_run_started_by_id_admin_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_run')),

@@ -33,7 +33,10 @@ class SyncRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("embedded_services_account.id"), index=True)
+    # An account can be deleted only when nothing was ever pushed with it; its runs (dry runs,
+    # runs that found nothing) go with it.
+    account_id: Mapped[int] = mapped_column(ForeignKey("embedded_services_account.id", ondelete="CASCADE"),
+                                            index=True)
     trigger: Mapped[str] = mapped_column(String(16), default=RunTrigger.MANUAL.value)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id", ondelete="SET NULL"))
     started_by_name: Mapped[str] = mapped_column(String(120), default="")
