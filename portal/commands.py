@@ -1,4 +1,4 @@
-"""``flask`` CLI commands: demo data, the worker, the cron process, and secret key rotation."""
+"""``flask`` CLI commands: demo data, the worker, the cron process, sync runs, and secret key rotation."""
 
 from __future__ import annotations
 
@@ -22,9 +22,11 @@ def rotate_secrets_command() -> None:
 def register(app: Flask) -> None:
     from portal.cron import cron_command
     from portal.demo import demo_cli
+    from portal.sync_cli import sync_cli
     from portal.worker import worker_command
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(cron_command)
     app.cli.add_command(secrets_cli)
+    app.cli.add_command(sync_cli)

@@ -179,6 +179,13 @@ def load_settings(overrides: dict | None = None) -> dict:
         "PUSH_LEASE_SECONDS": _non_negative_int("PUSH_LEASE_SECONDS", "0"),
         # How often `flask cron` has the sweep look for pushes that need a worker.
         "SWEEP_INTERVAL": _positive_int("SWEEP_INTERVAL", "10"),
+        # Sync runs: a running run whose worker has not written for this long is marked interrupted
+        # (by the sweep); orders are read this many at a time; a run job may take this long at most.
+        "SYNC_STALE_SECONDS": _positive_int("SYNC_STALE_SECONDS", "60"),
+        "SYNC_CHUNK_SIZE": _positive_int("SYNC_CHUNK_SIZE", "500"),
+        "SYNC_JOB_TIMEOUT": _positive_int("SYNC_JOB_TIMEOUT", "86400"),
+        # How often `flask cron` looks for scheduled status runs that are due.
+        "SYNC_SCHEDULE_INTERVAL": _positive_int("SYNC_SCHEDULE_INTERVAL", "60"),
         # Reverse proxies in front of gunicorn whose X-Forwarded-* headers are trusted (wsgi.py).
         "TRUSTED_PROXY_HOPS": _non_negative_int("TRUSTED_PROXY_HOPS", "0"),
         "SESSION_COOKIE_HTTPONLY": True,

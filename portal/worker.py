@@ -54,4 +54,5 @@ def preload_job_modules() -> None:
     import jobs.connection  # noqa: F401
     import jobs.diagnostics  # noqa: F401
     import jobs.push  # noqa: F401
+    import jobs.sync  # noqa: F401
     import portal.partners.presswise.client  # noqa: F401

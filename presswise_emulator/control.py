@@ -78,11 +78,13 @@ class ControlState:
 
     generation: int = 0  # bumped by every reset: a call that spans one belongs to no test
     waiting: int = 0  # calls held right now by latency or a hang: tests wait for this, not for a guessed time
+    peak_waiting: int = 0  # the most calls held at once since the last reset: how many a client had in flight
 
     def hang(self, seconds: float) -> bool:
         """Wait as a stuck or slow server would; ``reset`` ends every wait at once (and returns True)."""
         with self._lock:
             self.waiting += 1
+            self.peak_waiting = max(self.peak_waiting, self.waiting)
             release = self._release
         try:
             return release.wait(seconds)
@@ -94,6 +96,7 @@ class ControlState:
         with self._lock:
             self.faults.clear()
             self.latency = Latency()
+            self.peak_waiting = self.waiting
             release, self._release = self._release, threading.Event()
             self.generation += 1
         release.set()

@@ -272,7 +272,8 @@ def route_control(server: EmulatorServer, method: str, path: str, payload: dict,
         return 200, {"users": store.all_users()}
     if method == "GET" and parts == ["state"]:
         return 200, {"faults": [f.describe() for f in control.faults], "latency": control.latency.__dict__,
-                     "encoding": server.encoding, "fault_kinds": FAULT_KINDS, "waiting_calls": control.waiting}
+                     "encoding": server.encoding, "fault_kinds": FAULT_KINDS, "waiting_calls": control.waiting,
+                     "peak_waiting_calls": control.peak_waiting}
     if method != "POST":
         return 404, {"error": "not found"}
     if parts == ["reset"]:

@@ -23,7 +23,8 @@ BENCH = PROJECT_ROOT / "bench"
 NUMBER = r"\d[\d,]*(?:\.\d+)?"
 
 
-SMOKE_TESTED = ("admin_pages.py", "demo_seed.py", "presswise_roundtrip.py", "push_throughput.py")
+SMOKE_TESTED = ("admin_pages.py", "demo_seed.py", "presswise_roundtrip.py", "push_throughput.py", "sync_memory.py",
+                "sync_throughput.py")
 
 
 def test_every_bench_script_has_a_smoke_test():
@@ -90,10 +91,11 @@ def test_admin_pages_prints_a_median_and_a_maximum_per_page(bench_postgres):
 
     databases = re.findall(r"^(sqlite|postgresql): seeded in", output, re.MULTILINE)
     assert databases == (["sqlite", "postgresql"] if bench_postgres else ["sqlite"]), output
-    rows = re.findall(rf"^(orders, exact number|order page|sites)\s+({NUMBER})\s+({NUMBER})$", output, re.MULTILINE)
-    assert len(rows) == 3 * len(databases), output
-    for _, median, slowest in rows:
-        assert 0 < float(median) <= float(slowest), output
+    rows = re.findall(rf"^(orders, exact number|order page|sites|site Embedded Services tab|run page \(\d+ orders\)"
+                      rf"|progress fragment \(HTMX\))\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})$", output, re.MULTILINE)
+    assert len(rows) == 6 * len(databases), output
+    for _, median, p95, slowest in rows:
+        assert 0 < float(median) <= float(p95) <= float(slowest), output
 
 
 def test_push_throughput_prints_orders_per_second_and_no_duplicates(bench_postgres):
@@ -107,3 +109,27 @@ def test_push_throughput_prints_orders_per_second_and_no_duplicates(bench_postgr
     assert dialect == ("postgresql" if bench_postgres else "sqlite"), output
     assert float(rate) > 0 and float(ideal) == 200 and float(ratio) > 0, output
     assert (duplicates, failed, locked) == ("0", "0", "0"), output
+
+
+def test_sync_throughput_prints_both_runs_against_the_ideal_without_duplicates(bench_postgres):
+    output = _run("sync_throughput.py", "--orders", "12", "--latency", "5", "--cap", "2",
+                  "--postgres", bench_postgres or "none")
+
+    rows = re.findall(rf"^\| (sqlite|postgresql) \| (orders|status) \| 12 \| ({NUMBER}) \| ({NUMBER}) \| ({NUMBER}) "
+                      rf"\| ({NUMBER}) \| {NUMBER} \| {NUMBER} \| (\d+) \| (\d+) \| {NUMBER} \|$", output, re.MULTILINE)
+    databases = ["sqlite", "postgresql"] if bench_postgres else ["sqlite"]
+    assert [(row[0], row[1]) for row in rows] == [(d, k) for d in databases for k in ("orders", "status")], output
+    for _, kind, seconds, ideal, ratio, calls, duplicates, failed in rows:
+        assert float(seconds) > 0 and float(ideal) == 0.03 and float(ratio) > 0, output
+        assert int(calls.replace(",", "")) == (24 if kind == "orders" else 12), output
+        assert (duplicates, failed) == ("0", "0"), output
+
+
+def test_sync_memory_prints_the_growth_of_a_status_run(bench_postgres):
+    output = _run("sync_memory.py", "--orders", "15", "--postgres", bench_postgres or "none")
+
+    rows = re.findall(rf"^\| (sqlite|postgresql) \| 15 \| {NUMBER} \| ({NUMBER}) \| (\d+) \| (\d+) \| ({NUMBER}) "
+                      rf"\| ({NUMBER}) \| (-?{NUMBER}) \|$", output, re.MULTILINE)
+    assert [row[0] for row in rows] == (["sqlite", "postgresql"] if bench_postgres else ["sqlite"]), output
+    for _, seconds, updated, failed, idle, peak, _growth in rows:
+        assert (updated, failed) == ("15", "0") and 0 < float(idle) <= float(peak), output

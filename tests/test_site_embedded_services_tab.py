@@ -158,15 +158,48 @@ def test_attaching_twice_keeps_one_link(tab):
 
 def test_each_switch_is_shown_once(tab):
     """The setting is the switch; "Synchronize Orders" and "Synchronize Status" are not repeated as
-    (disabled) buttons under Save. A sync run is an action: a button with a verb."""
+    buttons. A sync run is an action: a button with a verb."""
     embedded_factories.site_link(tab["account"], tab["site"])
     db.session.commit()
     card = soup(tab["client"].get(tab["url"])).select_one(".site-link")
     for name in ("Synchronize Orders", "Synchronize Status"):
         mentions = [element for element in card.find_all(["label", "button"]) if name in element.get_text()]
         assert len(mentions) == 1 and mentions[0].name == "label", name
-    assert card.select("button[disabled]") == []
-    assert card.select_one(".sync-disabled-reason").get_text(strip=True)
+    actions = [button.get_text(strip=True) for button in card.select(".sync-buttons button")]
+    assert actions == ["Start Order Synchronization", "Dry run", "Start Status Synchronization"]
+
+
+def test_sync_buttons_are_disabled_with_the_reason_when_a_switch_is_off(tab):
+    """The factory's link has the seed's advice: Synchronize Status on, Synchronize Orders off."""
+    link = embedded_factories.site_link(tab["account"], tab["site"])
+    db.session.commit()
+    card = soup(tab["client"].get(tab["url"])).select_one(".site-link")
+    orders = card.select_one(".sync-buttons button.sync-orders")
+    status = card.select_one(".sync-buttons button.sync-status")
+    assert orders.get_text(strip=True) == "Start Order Synchronization"
+    assert status.get_text(strip=True) == "Start Status Synchronization"
+    assert orders.has_attr("disabled") and not status.has_attr("disabled")
+    reason = card.select_one(f"#{orders['aria-describedby']}").get_text(" ", strip=True)
+    assert "Synchronize Orders is off" in reason
+    assert not card.select_one("button.sync-orders-dry-run").has_attr("disabled"), "a dry run sends nothing"
+
+    link.sync_orders, link.sync_status = True, False
+    db.session.commit()
+    card = soup(tab["client"].get(tab["url"])).select_one(".site-link")
+    assert not card.select_one("button.sync-orders").has_attr("disabled")
+    status = card.select_one("button.sync-status")
+    assert status.has_attr("disabled")
+    assert "Synchronize Status is off" in card.select_one(f"#{status['aria-describedby']}").get_text()
+
+
+def test_sync_buttons_are_disabled_while_the_account_is_paused(tab):
+    embedded_factories.site_link(tab["account"], tab["site"], sync_orders=True)
+    tab["account"].pause("PressWise refused the credentials: wrong password")
+    db.session.commit()
+    card = soup(tab["client"].get(tab["url"])).select_one(".site-link")
+    for selector in ("button.sync-orders", "button.sync-status", "button.sync-orders-dry-run"):
+        assert card.select_one(selector).has_attr("disabled"), selector
+    assert "paused" in card.select_one(".sync-disabled-reason").get_text()
 
 
 def test_health_is_shown_for_each_attached_account(tab):

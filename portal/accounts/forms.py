@@ -6,8 +6,20 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from portal.domain.partner_urls import MAX_URL_LENGTH, PartnerUrlError, PartnerUrlRules, validate_partner_url
 from portal.forms import strip_control_characters, strip_whitespace
@@ -190,3 +202,66 @@ class SiteLinkForm(_CustomerIdForm):
         super().__init__(*args, **kwargs)
         for field in (self.customer_id, self.active, self.sync_orders, self.sync_status):
             field.id = field.label.field_id = f"{field.name.replace('_', '-')}-link-{link_id}"
+
+
+# --- synchronization ---------------------------------------------------------------------
+
+class ScheduleForm(FlaskForm):
+    """A link's scheduled Order Status Synchronization: off, hourly, every 4 hours, or daily at a time (UTC)."""
+
+    schedule = SelectField("Scheduled status sync", choices=[], default="off")
+    daily_at = TimeField("Time (UTC)", validators=[Optional()], format="%H:%M")
+
+    def __init__(self, *args, link_id: int, **kwargs):
+        from portal.domain.sync import Schedule
+
+        super().__init__(*args, **kwargs)
+        self.schedule.choices = [SelectChoice(s.value, s.label) for s in Schedule]
+        for field in (self.schedule, self.daily_at):
+            field.id = field.label.field_id = f"{field.name.replace('_', '-')}-link-{link_id}"
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Not an inline validator: Optional() ends the field's chain when it is blank.
+        if valid and self.schedule.data == "daily" and self.daily_at.data is None:
+            self.daily_at.errors.append("Enter the time of day (UTC) for the daily run, e.g. 06:30.")
+            valid = False
+        return valid
+
+
+class _MappingRow(Form):
+    """One PressWise status and the item status it means (blank: keep the item's status, flag it)."""
+
+    status = HiddenField(filters=[strip_control_characters, strip_whitespace],
+                         validators=[DataRequired(), Length(max=80)])
+    item_status = SelectField(choices=[], validate_choice=True)
+
+
+def _item_status_choices() -> list[SelectChoice]:
+    from portal.domain.status_mapping import ITEM_STATUSES, UNMAPPED
+
+    return [SelectChoice(UNMAPPED, "— keep the item status (flag the order)")] + [
+        SelectChoice(status, status) for status in ITEM_STATUSES]
+
+
+class SyncSettingsForm(FlaskForm):
+    """How an account synchronizes: its call cap and its PressWise status -> item status mapping."""
+
+    max_concurrent_calls = IntegerField(
+        "Partner calls at once",
+        validators=[InputRequired("Enter how many calls may be under way at once."),
+                    NumberRange(min=1, max=64, message="Between 1 and 64.")],
+        description="How many calls to PressWise this account may have under way at once, for sync runs and "
+                    "single pushes together. 8 suits most servers; lower it if PressWise asks you to.",
+    )
+    rows = FieldList(FormField(_MappingRow))
+    new_status = StringField("Another PressWise status", filters=[strip_control_characters, strip_whitespace],
+                             validators=[Optional(), Length(max=80)])
+    new_item_status = SelectField("Means", choices=[], validate_choice=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = _item_status_choices()
+        self.new_item_status.choices = choices
+        for row in self.rows:
+            row.item_status.choices = choices

@@ -1,4 +1,5 @@
-"""Demo data: ``flask demo seed [--orders N]``, and ``flask demo place-order`` (a shopper's new order).
+"""Demo data: ``flask demo seed [--orders N]``, ``flask demo place-order`` (a shopper's new order), and
+``flask demo ship-order`` (PressWise ships a pushed order, in the emulator).
 
 ``catalog`` holds the print-shop content, ``generator`` turns it into deterministic rows
 (no Flask, no database), ``seed`` writes them. Safe to run on every start: a rerun
@@ -85,6 +86,30 @@ def place_order_command(site_name: str, unpaid: bool, pending: bool) -> None:
     click.echo(f"Placed order {order.number} on {site.name}: "
                + ("eligible, queued for every account with Synchronize Orders on." if not holds
                   else "held back: " + " ".join(hold.message for hold in holds)))
+
+
+@demo_cli.command("ship-order")
+@click.argument("order_number")
+@click.option("--tracking", "tracking_number", help="The tracking number (default: a made-up UPS one).")
+@click.option("--carrier", default="UPS", show_default=True)
+def ship_order_command(order_number: str, tracking_number: str | None, carrier: str) -> None:
+    """In the emulator `make run` started: move a pushed order to Shipped, with a tracking number.
+
+    Run Order Status Synchronization afterwards to see the status and the tracking number on the order.
+    """
+    from flask import current_app
+
+    from portal.demo.emulator import DemoShipError, ship_in_emulator
+
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise click.ClickException("Demo orders are never shipped in production (PORTAL_ENV=production).")
+    try:
+        shipped = ship_in_emulator(order_number, tracking_number=tracking_number, carrier=carrier)
+    except DemoShipError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"PressWise order {shipped.partner_order_id} (order {shipped.order_number}) is Shipped, "
+               f"{shipped.carrier} tracking number {shipped.tracking_number}. Run Order Status Synchronization "
+               "on the site's Embedded Services tab to bring it to the order.")
 
 
 def _show_progress(done: int, total: int) -> None:

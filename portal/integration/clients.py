@@ -1,4 +1,4 @@
-"""The partner client for an account, with the portal's timeouts and connection guard."""
+"""The partner client for an account, with the portal's timeouts, connection guard and call cap."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import current_app
 
 from portal.domain.account_health import CallOutcome, classify
 from portal.domain.partner_urls import PartnerUrlRules
+from portal.integration.slots import CallSlots, CappedPartner
 from portal.models import EmbeddedServicesAccount
 from portal.partners import client_for
 from portal.partners.base import Partner, PartnerError, Timeouts
@@ -30,15 +31,32 @@ def job_timeout(calls: int) -> int:
     return int(calls * call_deadline()) + 15
 
 
-def partner_client(account: EmbeddedServicesAccount) -> Partner:
+def partner_client(account: EmbeddedServicesAccount, *, bulk: bool = False) -> Partner:
     """The account's client; each connection it opens is checked against the URL rules again.
 
     The URL was checked when saved, but its host's DNS answer may differ when the call is
     made (DNS rebinding), so the address actually connected to is what the guard judges.
+    Every call takes one of the account's call slots first (``account_slots``): ``bulk``
+    callers (sync runs) give way to single pushes waiting for one.
     Raises ``portal.crypto.SecretUnreadable`` when the stored secrets cannot be decrypted.
     """
     rules = PartnerUrlRules.from_config(current_app.config)
-    return client_for(account.partner, account.partner_settings(), partner_timeouts(), address_guard=rules.guard())
+    client = client_for(account.partner, account.partner_settings(), partner_timeouts(), address_guard=rules.guard())
+    return CappedPartner(client, account_slots(account, bulk=bulk), bulk=bulk)
+
+
+def account_slots(account: EmbeddedServicesAccount, *, bulk: bool = False) -> CallSlots:
+    """The account's ``max_concurrent_calls`` slots, shared by every process through Redis.
+
+    A slot outlives its call's deadline a little (a killed process frees it by itself). A
+    single push waits for one at most a few seconds, then fails as "not sent" and is retried
+    later; a sync run waits as long as it takes.
+    """
+    from portal.queue import redis_connection
+
+    deadline = call_deadline()
+    return CallSlots(redis_connection(), account.id, account.max_concurrent_calls, hold_seconds=deadline + 10,
+                     max_wait=300.0 if bulk else min(10.0, deadline))
 
 
 def outcome_of(error: PartnerError | None, partner_name: str) -> CallOutcome:

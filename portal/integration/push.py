@@ -101,7 +101,7 @@ def request_push(order: Order, account: EmbeddedServicesAccount, *, trigger: Tri
     Safe when many ask at once: the row is inserted with ON CONFLICT DO NOTHING and restarted
     with a conditional UPDATE. The caller commits, then calls ``enqueue_push`` when ``queued``.
     """
-    _insert_ignoring_conflict(OrderIntegration.__table__, {
+    insert_ignoring_conflict(OrderIntegration.__table__, {
         "order_id": order.id, "account_id": account.id, "state": PushState.QUEUED.value,
         "partner_job_ids": {}, "attempt_count": 0, "reconcile_first": reconcile_first,
         "trigger": trigger.value, "requested_by": requested_by, "created_at": utcnow(), "updated_at": utcnow(),
@@ -121,13 +121,45 @@ def request_push(order: Order, account: EmbeddedServicesAccount, *, trigger: Tri
     return PushRequest(integration_id, PushState(state), queued=restarted)
 
 
-def _insert_ignoring_conflict(table, values: dict, conflict_columns: tuple[str, ...]) -> None:
+def request_pushes(order_ids: list[int], account: EmbeddedServicesAccount, *, trigger: Trigger,
+                   requested_by: str = "", reconcile_first: bool = False) -> dict[int, PushRequest]:
+    """``request_push`` for many orders of one account at once (a sync run asks for a batch before
+    attempting each): the same insert-ignore and conditional restart, in three statements whatever
+    the number of orders. Returns each order's request; the caller commits."""
+    if not order_ids:
+        return {}
+    now = utcnow()
+    insert_ignoring_conflict(OrderIntegration.__table__, [{
+        "order_id": order_id, "account_id": account.id, "state": PushState.QUEUED.value, "partner_job_ids": {},
+        "attempt_count": 0, "reconcile_first": reconcile_first, "trigger": trigger.value,
+        "requested_by": requested_by, "created_at": now, "updated_at": now,
+    } for order_id in order_ids], ("order_id", "account_id"))
+    row = OrderIntegration
+    db.session.execute(
+        update(row)
+        .where(row.order_id.in_(order_ids), row.account_id == account.id,
+               row.state.in_([state.value for state in RESTARTABLE]))
+        .values(state=PushState.QUEUED.value, next_attempt_at=None, trigger=trigger.value, requested_by=requested_by,
+                reconcile_first=or_(row.reconcile_first, reconcile_first), updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return {order_id: PushRequest(integration_id, PushState(state), queued=state == PushState.QUEUED.value)
+            for integration_id, order_id, state in db.session.execute(
+                select(row.id, row.order_id, row.state).where(row.order_id.in_(order_ids), row.account_id == account.id))}
+
+
+def insert_ignoring_conflict(table, values: dict | list[dict], conflict_columns: tuple[str, ...]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING of one row, or of many in one executemany (SQLite and PostgreSQL)."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns)))
+    statement = insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
+    if isinstance(values, list):
+        db.session.execute(statement, values)  # executemany
+    else:
+        db.session.execute(statement.values(**values))
 
 
 def enqueue_push(integration_id: int, *, at: datetime | None = None, attempt: int | None = None,
@@ -266,8 +298,11 @@ def claim(integration_id: int, now: datetime | None = None) -> Claim | None:
                  taken.requested_by)
 
 
-def run_push(integration_id: int) -> str:
+def run_push(integration_id: int, *, bulk: bool = False) -> str:
     """One attempt at getting the row's order into PressWise; returns the row's state afterwards.
+
+    ``bulk``: part of a sync run, whose calls give way to single pushes waiting for a call slot
+    (``portal.integration.slots``).
 
     The row, its order (with items and customer) and its account are read once, up front; no
     transaction stays open while the partner is called, and loaded objects are not expired by
@@ -300,7 +335,7 @@ def run_push(integration_id: int) -> str:
     if taken is None:
         return "not claimed"
     try:
-        client = partner_client(account)
+        client = partner_client(account, bulk=bulk)
     except SecretUnreadable:
         _release_waiting(taken, account, "The stored password cannot be decrypted with the configured keys. "
                                          "Enter the password and authorization code again, then press Resume.")
@@ -347,7 +382,7 @@ def ensure_partner_user(client: Partner, site_user, account: EmbeddedServicesAcc
         return known
     commit()  # no transaction stays open during the call
     created = client.create_user(site_user, customer_id=customer_id)
-    _retrying_locked(lambda: _insert_ignoring_conflict(UserIntegration.__table__, {
+    _retrying_locked(lambda: insert_ignoring_conflict(UserIntegration.__table__, {
         "site_user_id": site_user.id, "account_id": account.id, "partner_user_id": created.partner_user_id,
         "adopted": created.adopted, "created_at": utcnow(),
     }, ("site_user_id", "account_id")))

@@ -3,6 +3,7 @@
 from portal.models.embedded import EmbeddedServicesAccount, EmbeddedServicesAuthorizationEvent, SiteLink
 from portal.models.integration import OrderIntegration, PushAttempt, UserIntegration
 from portal.models.storefront import Order, OrderItem, Shipment, Site, SiteUser
+from portal.models.sync import SyncOutcome, SyncRun
 from portal.models.tenancy import AdminUser, Subscriber
 
 __all__ = [
@@ -18,5 +19,7 @@ __all__ = [
     "SiteLink",
     "SiteUser",
     "Subscriber",
+    "SyncOutcome",
+    "SyncRun",
     "UserIntegration",
 ]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, func, select
+from datetime import time
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Time, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import crypto
@@ -20,6 +22,9 @@ from portal.partners import PARTNER_NAMES
 from portal.partners.base import AccountSettings
 
 INITIAL_STATUS_CHOICES = ("New",)
+# Partner calls one account may have in flight at once (sync runs and single pushes together).
+DEFAULT_MAX_CONCURRENT_CALLS = 8
+MAX_CONCURRENT_CALLS_LIMIT = 64  # the partner client's connection pool per account
 
 
 class EmbeddedServicesAccount(db.Model):
@@ -39,6 +44,10 @@ class EmbeddedServicesAccount(db.Model):
     initial_status: Mapped[str] = mapped_column(String(32), default="New")
     send_pricing_in_notes: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_concurrent_calls: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_CONCURRENT_CALLS,
+                                                      server_default=str(DEFAULT_MAX_CONCURRENT_CALLS))
+    # PressWise status -> item status where the account differs from portal.domain.status_mapping's defaults.
+    status_mapping: Mapped[dict | None] = mapped_column(JSON)
 
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
@@ -209,6 +218,10 @@ class SiteLink(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     sync_orders: Mapped[bool] = mapped_column(Boolean, default=False)
     sync_status: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Scheduled Order Status Synchronization (portal.domain.sync.Schedule); next_at is when it is due.
+    status_schedule: Mapped[str] = mapped_column(String(16), default="off", server_default="off")
+    status_schedule_time: Mapped[time | None] = mapped_column(Time)
+    status_schedule_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

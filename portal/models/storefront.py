@@ -215,9 +215,14 @@ class OrderItem(db.Model):
 
 
 class Shipment(db.Model):
-    """A parcel that left for one item: when, how, and the tracking number."""
+    """A parcel that left for one item: when, how, and the tracking number.
+
+    One reported by a partner carries its natural key (``portal.domain.sync.shipment_key``),
+    unique per item, so a status sync that sees it again adds nothing.
+    """
 
     __tablename__ = "shipment"
+    __table_args__ = (UniqueConstraint("item_id", "partner_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("order_item.id", ondelete="CASCADE"), index=True)
@@ -226,6 +231,7 @@ class Shipment(db.Model):
     carrier: Mapped[str] = mapped_column(String(80), default="")
     tracking_number: Mapped[str] = mapped_column(String(80), default="")
     cost: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    partner_key: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     item: Mapped[OrderItem] = relationship(back_populates="shipments")
