@@ -37,6 +37,9 @@ def follow(client, fragment, timeout: float = 60.0):
         time.sleep(0.1)
         fragment = fragment_of(client.htmx("get", fragment["hx-get"]))
         polls += 1
+    link = fragment.select_one(".sync-headline a")
+    if link is not None:
+        wait_for_the_job_of(int(link["href"].rsplit("/", 1)[1]))
     db.session.expire_all()
     return fragment
 
@@ -76,16 +79,40 @@ def wait_until_pushes_settle(timeout: float = 30.0) -> None:
     nothing writes while the next test empties the tables."""
     from portal.models import OrderIntegration
 
+    busy_states = ["queued", "sending", "retrying", "unknown"]
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         db.session.expire_all()
-        busy = db.session.scalar(select(func.count()).select_from(OrderIntegration).where(
-            OrderIntegration.state.in_(["queued", "sending", "retrying", "unknown"])))
+        busy = db.session.execute(select(OrderIntegration.id, OrderIntegration.state, OrderIntegration.attempt_count,
+                                         OrderIntegration.next_attempt_at, OrderIntegration.last_error)
+                                  .where(OrderIntegration.state.in_(busy_states))).all()
         db.session.commit()
         if not busy:
             return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"pushes still in progress after {timeout}s (now {utcnow():%H:%M:%S}): {busy}")
         time.sleep(0.1)
-    raise AssertionError(f"{busy} push(es) still in progress after {timeout}s")
+
+
+def wait_for_the_job_of(run_id: int, timeout: float = 30.0) -> None:
+    """Wait until the worker is done with the run's job (not only the run): its work horse may still
+    be closing connections when the run says finished, and the next test empties the tables."""
+    from rq.job import Job
+
+    from portal.queue import redis_connection
+
+    db.session.expire_all()
+    job_id = db.session.scalar(select(SyncRun.job_id).where(SyncRun.id == run_id))
+    db.session.commit()
+    if not job_id:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = redis_connection().hget(Job.key_for(job_id), "status")
+        if not status or status.decode() not in ("queued", "started", "scheduled", "deferred"):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the job of run {run_id} did not end within {timeout}s")
 
 
 def outcomes_of(run) -> dict[str, SyncOutcome]:

@@ -71,6 +71,7 @@ def own_objects(subscriber, admin, staff_user):
     db.session.add(OrderIntegration(order=order, account=account, state="failed", last_error="Not sent"))
     # And the user was synchronized, so the site user's Embedded Services tab exists.
     db.session.add(UserIntegration(site_user=site_user, account=account, partner_user_id="501"))
+    run = embedded_factories.sync_run(link)  # a finished sync run, for its page and progress fragment
     db.session.commit()
     return {
         "site_id": [site.id],
@@ -79,6 +80,7 @@ def own_objects(subscriber, admin, staff_user):
         "item_id": [order.items[0].id],
         "account_id": [account.id],
         "link_id": [link.id],
+        "run_id": [run.id],
         "subscriber_id": [subscriber.id],
         "job_id": HOSTILE_PATH_TEXT,
     }

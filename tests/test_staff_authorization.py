@@ -97,8 +97,9 @@ def _own_ids(subscriber):
     site = factories.site(subscriber, name="Main store")
     account = embedded_factories.account(subscriber)
     link = embedded_factories.site_link(account, site)
+    run = embedded_factories.sync_run(link)
     db.session.commit()
-    return {"account_id": account.id, "site_id": site.id, "link_id": link.id}
+    return {"account_id": account.id, "site_id": site.id, "link_id": link.id, "run_id": run.id}
 
 
 def _embedded_routes(app):
