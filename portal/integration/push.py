@@ -194,9 +194,13 @@ def enqueue_push(integration_id: int, *, at: datetime | None = None) -> bool:
                 except NoSuchJobError:
                     continue  # it finished meanwhile: enqueue again
                 status = getattr(existing.get_status(refresh=False), "value", existing.get_status(refresh=False))
-                if status in ("queued", "started", "deferred") or (status == "scheduled" and at is not None):
+                if status in ("queued", "started", "deferred") or (
+                        status == "scheduled" and at is not None
+                        and queue.scheduled_job_registry.get_scheduled_time(job_id) == at):
                     return True
-                existing.delete()  # failed, stopped, or a scheduled retry that is wanted now
+                # Failed, stopped, a scheduled retry that is wanted now, or one scheduled for another
+                # time (a stale one would run before the row is due, claim nothing, and be gone).
+                existing.delete()
         return False
     except (RedisError, OSError) as error:
         log.warning("could not enqueue push %s (the sweep will): %s", integration_id, error)
