@@ -36,6 +36,7 @@ class Everything:
     link: SiteLink
     order_integration: OrderIntegration
     user_integration: UserIntegration
+    run: object
 
 
 def one_of_everything(name: str, *, embedded_services: bool = True) -> Everything:
@@ -55,12 +56,13 @@ def one_of_everything(name: str, *, embedded_services: bool = True) -> Everythin
     order_integration = OrderIntegration(order=order, account=account, state="failed", last_error="Not sent")
     user_integration = UserIntegration(site_user=site_user, account=account, partner_user_id="501")
     db.session.add_all([order_integration, user_integration])
+    run = embedded_factories.sync_run(link)
     if not embedded_services:
         subscriber.withdraw_embedded_services(by=None)
     db.session.flush()
     return Everything(subscriber=subscriber, admin=admin, site=site, site_user=site_user, order=order,
                       item=order.items[0], shipment=shipment, account=account, link=link,
-                      order_integration=order_integration, user_integration=user_integration)
+                      order_integration=order_integration, user_integration=user_integration, run=run)
 
 
 def url_values(everything: Everything) -> dict[str, object]:
@@ -73,6 +75,7 @@ def url_values(everything: Everything) -> dict[str, object]:
         "account_id": everything.account.id,
         "link_id": everything.link.id,
         "subscriber_id": everything.subscriber.id,
+        "run_id": everything.run.id,
         "job_id": "no-such-job",
         "filename": "app.js",
     }

@@ -149,7 +149,7 @@ def test_no_route_answers_500_to_a_hostile_query_string(app, own_objects, visito
     own_pages = [(url, code) for (who, url), code in by_visitor.items()
                  if who == "admin" and url.startswith(("/orders/", "/users/", "/sites/", "/embedded-services/"))]
     # Endpoints only HTMX polls send a plain browser back to their page.
-    polled = [url for url, code in own_pages if url.endswith(("/test", "/partners"))
+    polled = [url for url, code in own_pages if url.endswith(("/test", "/partners", "/progress"))
               or re.search(r"/embedded-services/\d+$", url) and url.startswith("/orders/")]
     assert all(code == 200 or (code == 302 and url in polled) for url, code in own_pages), own_pages
 

@@ -19,3 +19,17 @@ def test_a_retry_due_mid_second_is_scheduled_at_the_next_second(app):
         assert scheduled == datetime(2030, 1, 1, 10, 12, 3, tzinfo=timezone.utc)
     finally:
         registry.remove("push-424242", delete_job=True)
+
+
+def test_a_retry_replaces_one_scheduled_for_another_time(app):
+    registry = task_queue("push").scheduled_job_registry
+    first = datetime(2030, 1, 1, 10, 0, 0, tzinfo=timezone.utc)
+    later = datetime(2030, 1, 1, 10, 5, 0, tzinfo=timezone.utc)
+    try:
+        assert enqueue_push(424243, at=first)
+        assert enqueue_push(424243, at=first), "the same retry again: kept"
+        assert registry.get_scheduled_time("push-424243") == first
+        assert enqueue_push(424243, at=later)
+        assert registry.get_scheduled_time("push-424243") == later, "a stale earlier one would fire before the row is due"
+    finally:
+        registry.remove("push-424243", delete_job=True)
