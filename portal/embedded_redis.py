@@ -108,7 +108,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 # honcho (``make run``) SIGKILLs whatever still runs 5 s after Ctrl-C; stop Redis before that.
-CLIENT_GRACE_SECONDS = 4.0
+CLIENT_GRACE_SECONDS = 4.5
 
 
 def serve_forever(socket_path: Path, client_grace: float = CLIENT_GRACE_SECONDS) -> None:

@@ -7,7 +7,8 @@ leave before it stops Redis (``portal.embedded_redis.serve_forever``).
 
 Run as ``make run`` runs them: honcho with the Procfile, every process (web, worker, cron, redis,
 emulator), in a temporary copy of the project's shape so a developer's instance/ and a running
-``make run`` are left alone (as in test_procfile.py).
+``make run`` are left alone (as in test_procfile.py), with a SQLite database of its own in that
+instance/, as ``make run`` has: its sweeps never touch the suite's database.
 """
 
 from __future__ import annotations
@@ -29,21 +30,26 @@ from tests.test_procfile import PROCFILE, _free_port, _is_child_of
 
 
 @pytest.mark.slow
-def test_ctrl_c_on_make_run_leaves_no_traceback(tmp_path, migrated_database):
+def test_ctrl_c_on_make_run_leaves_no_traceback(tmp_path, test_environment):
     from redis import Redis
     from rq import Worker
 
     (tmp_path / ".venv").symlink_to(PROJECT_ROOT / ".venv")  # the Procfile runs .venv/bin/...
-    (tmp_path / "instance").mkdir()  # scripts/run makes it before starting honcho
-    redis_url = f"unix://{tmp_path / 'instance' / 'redis.sock'}"
+    instance = tmp_path / "instance"
+    instance.mkdir()  # scripts/run makes it before starting honcho
+    redis_url = f"unix://{instance / 'redis.sock'}"
     port, emulator_port = _free_port(), _free_port()
     env = dict(
         os.environ,
         PORT=str(port), EMULATOR_PORT=str(emulator_port), EMULATOR_CONTROL_TOKEN=secrets.token_urlsafe(24),
         REDIS_URL=redis_url, FLASK_APP="wsgi", PYTHONPATH=str(PROJECT_ROOT), PYTHONUNBUFFERED="1",
+        DATABASE_URL=f"sqlite:///{instance / 'portal.db'}", PORTAL_INSTANCE_PATH=str(instance),
         SWEEP_INTERVAL="1",  # so the worker has run jobs, as under make run, before Ctrl-C
         PRESSWISE_EMULATOR_URL=f"http://127.0.0.1:{emulator_port}/r/wsdl-order2.php",
     )
+    # As scripts/run does before starting honcho.
+    subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "db", "upgrade"],
+                   cwd=tmp_path, env=env, check=True, capture_output=True)
     honcho = subprocess.Popen(
         [str(Path(sys.executable).parent / "honcho"), "start", "--no-colour", "-f", str(PROCFILE),
          "-d", str(tmp_path), "web", "worker", "cron", "redis", "emulator"],
@@ -92,4 +98,4 @@ def test_ctrl_c_on_make_run_leaves_no_traceback(tmp_path, migrated_database):
                if "system" in line and " stopped (rc=" in line]
     assert sorted(stopped) == ["cron.1", "emulator.1", "redis.1", "web.1", "worker.1"], text[-3000:]
     assert stopped.index("redis.1") > max(stopped.index("worker.1"), stopped.index("cron.1")), \
-        f"Redis stops after the processes that use it: {stopped}"
+        f"Redis stops after the processes that use it: {stopped}\n{text.split('SIGINT received', 1)[1][-4000:]}"
