@@ -61,7 +61,7 @@ def test_an_order_made_eligible_while_redis_is_down_is_pushed_by_the_sweep_after
         # The periodic sweep, enqueued as `flask cron` does, run by the worker.
         with portal.app_context():
             sweep_job = enqueue("jobs.push.sweep")
-        row = wait_for_push(order, pushing_site.account)
+        row = wait_for_push(order, pushing_site.account, timeout=90)  # a loaded machine starts workers slowly
         elapsed = time.monotonic() - asked
         stored = partner_orders_for(presswise, order)
         sweep_result = Job.fetch(sweep_job.id, connection=connection).return_value()
