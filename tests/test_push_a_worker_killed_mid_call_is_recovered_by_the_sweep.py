@@ -2,8 +2,8 @@
 out, the sweep hands the row to another worker, which asks PressWise before sending and adopts the
 order if it got there. PressWise has the order once, whatever the dead worker had done.
 
-The worker that dies is this test's own (a queue nobody else serves, a 3 s lease, a read timeout
-long enough that the call is still waiting when it is killed); the emulator holds the call
+The worker that dies is this test's own (a queue nobody else serves, a 5 s lease, and calls that may
+take up to 3 s: every call must end within the lease, so they are still waiting when it is killed); the emulator holds the call
 (``hang``: nothing stored, or ``store_then_hang``: stored, no answer). The worker, its work horse
 (a fork in a process group of its own) and its scheduler all get SIGKILL. The session's worker
 (``rq_worker``) is the one that takes over.
@@ -37,7 +37,7 @@ from tests.fixtures.push import (
     wait_until,
 )
 
-LEASE_SECONDS = 3
+LEASE_SECONDS = 5
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +60,7 @@ def killed_mid_call(request, app, pushing_site, presswise, tmp_path):
     connection = Redis.from_url(app.config["REDIS_URL"])
     worker = WorkerProcess(tmp_path / "doomed-worker.log",
                            env={"RQ_QUEUE": base, "PUSH_LEASE_SECONDS": str(LEASE_SECONDS),
-                                "PARTNER_READ_TIMEOUT": "30"})
+                                "PARTNER_CONNECT_TIMEOUT": "0.5", "PARTNER_READ_TIMEOUT": "2.5"})
     try:
         worker.start()
         # Enqueued as the portal does it (the row's own job ID), on the doomed worker's queue.

@@ -43,7 +43,9 @@ def killable_worker(migrated_database, tmp_path):
     """A ``flask worker --no-fork`` of its own (own queues, a 2 s push lease), to be killed mid-run."""
     base = f"{os.environ['RQ_QUEUE']}-killable"
     log_path = tmp_path / "killable-worker.log"
-    env = dict(os.environ, RQ_QUEUE=base, PUSH_LEASE_SECONDS="2")
+    # Every call of a push must end within its lease: 1.5 s calls, a 5 s lease.
+    env = dict(os.environ, RQ_QUEUE=base, PUSH_LEASE_SECONDS="5", PARTNER_CONNECT_TIMEOUT="0.5",
+               PARTNER_READ_TIMEOUT="1")
     process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--queue", "sync",
                                 "--no-fork"], cwd=PROJECT_ROOT, env=env, stdout=open(log_path, "wb"),
                                stderr=subprocess.STDOUT, start_new_session=True)

@@ -31,18 +31,20 @@ def job_timeout(calls: int) -> int:
     return int(calls * call_deadline()) + 15
 
 
-def partner_client(account: EmbeddedServicesAccount, *, bulk: bool = False) -> Partner:
+def partner_client(account: EmbeddedServicesAccount, *, bulk: bool = False, calls_end_by: float | None = None) -> Partner:
     """The account's client; each connection it opens is checked against the URL rules again.
 
     The URL was checked when saved, but its host's DNS answer may differ when the call is
     made (DNS rebinding), so the address actually connected to is what the guard judges.
     Every call takes one of the account's call slots first (``account_slots``): ``bulk``
     callers (sync runs) give way to single pushes waiting for one.
+    ``calls_end_by`` (``time.monotonic()``): no call starts that could end after it (a push's lease).
     Raises ``portal.crypto.SecretUnreadable`` when the stored secrets cannot be decrypted.
     """
     rules = PartnerUrlRules.from_config(current_app.config)
     client = client_for(account.partner, account.partner_settings(), partner_timeouts(), address_guard=rules.guard())
-    return CappedPartner(client, account_slots(account, bulk=bulk), bulk=bulk)
+    return CappedPartner(client, account_slots(account, bulk=bulk), bulk=bulk, calls_end_by=calls_end_by,
+                         call_deadline=call_deadline())
 
 
 def account_slots(account: EmbeddedServicesAccount, *, bulk: bool = False) -> CallSlots:

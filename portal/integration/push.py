@@ -59,6 +59,8 @@ PUSH_JOB = "jobs.push.push_order"
 # Calls one push may make: find_orders (reconcile), create_user, add_purchase_order.
 CALLS_PER_PUSH = 3
 PENDING_JOB_STATES = {"queued", "started", "scheduled", "deferred"}
+# A claim's calls end this long before its lease does: the workers' clocks may differ a little.
+LEASE_MARGIN_SECONDS = 0.5
 
 
 # --- asking for a push -------------------------------------------------------------------
@@ -331,11 +333,13 @@ def run_push(integration_id: int, *, bulk: bool = False) -> str:
         return PushState.FAILED.value
     customer_id = link.customer_id
 
+    claiming_at = time.monotonic()
     taken = claim(integration_id)
     if taken is None:
         return "not claimed"
     try:
-        client = partner_client(account, bulk=bulk)
+        # Every call ends while the lease holds (a margin for clocks): past it, another worker may take over.
+        client = partner_client(account, bulk=bulk, calls_end_by=claiming_at + lease_seconds() - LEASE_MARGIN_SECONDS)
     except SecretUnreadable:
         _release_waiting(taken, account, "The stored password cannot be decrypted with the configured keys. "
                                          "Enter the password and authorization code again, then press Resume.")

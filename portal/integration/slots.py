@@ -95,14 +95,15 @@ class CallSlots:
         self.local = _local_semaphore(account_id, self.cap)
 
     @contextmanager
-    def slot(self, *, bulk: bool = False):
+    def slot(self, *, bulk: bool = False, max_wait: float | None = None):
         """Hold one slot around a call. Raises ``PartnerTransientError`` (nothing was sent) when
-        none frees up within ``max_wait`` seconds."""
+        none frees up within ``max_wait`` seconds (the slots' own limit, or less)."""
         started = time.monotonic()
-        if not self.local.acquire(timeout=self.max_wait):
+        limit = self.max_wait if max_wait is None else max(0.0, min(self.max_wait, max_wait))
+        if not self.local.acquire(timeout=limit):
             raise self._busy()
         try:
-            token = self._acquire(bulk, self.max_wait - (time.monotonic() - started))
+            token = self._acquire(bulk, limit - (time.monotonic() - started))
             try:
                 yield
             finally:
@@ -151,15 +152,30 @@ class CallSlots:
 
 
 class CappedPartner:
-    """A partner client whose every call first takes one of the account's slots."""
+    """A partner client whose every call first takes one of the account's slots.
 
-    def __init__(self, client, slots: CallSlots, *, bulk: bool = False):
+    ``calls_end_by`` (a ``time.monotonic()`` moment) with ``call_deadline``: no call starts unless it
+    would end by then. A push's claim is a lease; a call still under way when it runs out could
+    meet the call of whoever took the claim over, and the order would be sent twice.
+    """
+
+    def __init__(self, client, slots: CallSlots, *, bulk: bool = False, calls_end_by: float | None = None,
+                 call_deadline: float = 0.0):
         self._client = client
         self._slots = slots
         self._bulk = bulk
+        self._calls_end_by = calls_end_by
+        self._call_deadline = call_deadline
 
     def _capped(self, name: str, *args, **kwargs):
-        with self._slots.slot(bulk=self._bulk):
+        max_wait = None
+        if self._calls_end_by is not None:
+            max_wait = self._calls_end_by - time.monotonic() - self._call_deadline
+            if max_wait <= 0:
+                raise PartnerTransientError("The claim on this push ran out before the call could be made; nothing was sent")
+        with self._slots.slot(bulk=self._bulk, max_wait=max_wait):
+            if self._calls_end_by is not None and self._calls_end_by - time.monotonic() < self._call_deadline:
+                raise PartnerTransientError("The claim on this push ran out before the call could be made; nothing was sent")
             return getattr(self._client, name)(*args, **kwargs)
 
     def push_order(self, order, *, customer_id: str, user_id: str | None = None):
