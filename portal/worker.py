@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import signal
+import time
+
 import click
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from portal.queue import QUEUE_KINDS
 
@@ -25,7 +31,12 @@ from portal.queue import QUEUE_KINDS
     help="Seconds to wait for Redis to answer before giving up (honcho starts every process at once).",
 )
 def worker_command(burst: bool, kinds: tuple[str, ...], fork: bool, redis_timeout: float) -> None:
-    """Run an RQ worker on the portal's queues (with the scheduler, for retry intervals)."""
+    """Run an RQ worker on the portal's queues (with the scheduler, for retry intervals).
+
+    When Redis goes away (a restart, a failover) RQ's worker quits; this one waits for Redis to
+    answer again and starts a fresh worker. Jobs lost with a Redis that restarted empty are handed
+    back by the sweep (``flask cron``): the database is the truth.
+    """
     from flask import current_app
     from rq import SimpleWorker, Worker
 
@@ -39,10 +50,36 @@ def worker_command(burst: bool, kinds: tuple[str, ...], fork: bool, redis_timeou
         raise click.ClickException(str(error)) from error
 
     preload_job_modules()
-    queues = [task_queue(kind) for kind in QUEUE_KINDS if kind in kinds] if kinds else all_queues()
     worker_class = Worker if fork else SimpleWorker
-    worker = worker_class(queues, connection=redis_connection())
-    worker.work(with_scheduler=True, burst=burst)
+    log = logging.getLogger("portal.worker")
+    while True:
+        queues = [task_queue(kind) for kind in QUEUE_KINDS if kind in kinds] if kinds else all_queues()
+        worker = worker_class(queues, connection=redis_connection())
+        try:
+            worker.work(with_scheduler=True, burst=burst)
+            if burst or worker._shutdown_requested_date is not None:  # done, or SIGTERM/SIGINT
+                return
+            reason = "the worker quit"  # RQ quits on a Redis timeout or an error of its own bookkeeping
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            reason = f"Redis did not answer ({error})"
+        # A Redis restart or failover must not end the process: under `make run` honcho would stop
+        # everything with it, and in production the pushes would wait for someone to notice.
+        log.warning("%s; starting again once Redis answers", reason)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # RQ's handlers expect a worker at work
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        time.sleep(1)
+        wait_for_redis(url)
+
+
+def wait_for_redis(url: str) -> None:
+    from portal import embedded_redis
+
+    while True:
+        try:
+            embedded_redis.wait_until_ready(url, timeout=30)
+            return
+        except embedded_redis.EmbeddedRedisError:
+            continue
 
 
 def preload_job_modules() -> None:

@@ -52,6 +52,13 @@ class ControlState:
         with self._lock:
             self.faults.append(fault)
 
+    def clear_faults(self) -> int:
+        """Stop injecting faults (a call held by a hang now is held until its ``seconds`` pass)."""
+        with self._lock:
+            cleared = len(self.faults)
+            self.faults.clear()
+        return cleared
+
     def set_latency(self, fixed_ms: float, jitter_ms: float) -> None:
         with self._lock:
             self.latency = Latency(fixed_ms, jitter_ms)

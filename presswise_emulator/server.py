@@ -288,6 +288,8 @@ def route_control(server: EmulatorServer, method: str, path: str, payload: dict,
         return 200, {"latency": control.latency.__dict__}
     if parts == ["faults"]:
         return 200, {"fault": _add_fault(control, payload).describe()}
+    if parts == ["faults", "clear"]:  # faults only: orders, users and calls stay
+        return 200, {"cleared": control.clear_faults()}
     if len(parts) == 3 and parts[0] == "orders" and parts[2] == "status":
         found = store.set_order_status(int(parts[1]), str(payload["status"]))
         return (200, {"orderID": int(parts[1])}) if found else (404, {"error": "no such order"})

@@ -75,6 +75,18 @@ def test_calls_are_listed_with_bodies_and_reset_empties_everything(presswise):
     assert client.push_order(sample_order(), customer_id="42").partner_order_id == "10501"  # IDs start over
 
 
+def test_clearing_faults_keeps_orders_and_calls(presswise):
+    client = presswise.client()
+    client.push_order(sample_order(number="C-2"), customer_id="42")
+    presswise.inject_fault("code9", fraction=1.0)
+
+    assert presswise.clear_faults() == 1
+
+    assert presswise._call("GET", "state")["faults"] == []
+    assert client.find_orders("C-2")[0].partner_order_id == str(presswise.orders()[0]["order"]["id"])
+    assert [c["operation"] for c in presswise.calls()] == ["add_purchase_order", "find_orders"]
+
+
 def test_reset_releases_a_hanging_call_at_once(presswise):
     presswise.inject_fault("hang", seconds=60)
     with ThreadPoolExecutor(1) as pool:

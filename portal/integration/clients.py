@@ -50,14 +50,15 @@ def partner_client(account: EmbeddedServicesAccount, *, bulk: bool = False, call
 def account_slots(account: EmbeddedServicesAccount, *, bulk: bool = False) -> CallSlots:
     """The account's ``max_concurrent_calls`` slots, shared by every process through Redis.
 
-    A slot outlives its call's deadline a little (a killed process frees it by itself). A
+    A slot outlives its call's deadline by 2 s, so a killed process's slots free themselves soon (a
+    sync run holds the whole cap: until then every push of the account waits for a slot). A
     single push waits for one at most a few seconds, then fails as "not sent" and is retried
     later; a sync run waits as long as it takes.
     """
     from portal.queue import redis_connection
 
     deadline = call_deadline()
-    return CallSlots(redis_connection(), account.id, account.max_concurrent_calls, hold_seconds=deadline + 10,
+    return CallSlots(redis_connection(), account.id, account.max_concurrent_calls, hold_seconds=deadline + 2,
                      max_wait=300.0 if bulk else min(10.0, deadline))
 
 
