@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
@@ -273,7 +273,8 @@ def claim(integration_id: int, now: datetime | None = None) -> Claim | None:
     token = secrets.token_hex(16)
     row = OrderIntegration
     commit()  # no read transaction may be open when the write starts (SQLite)
-    changed = _retrying_locked(lambda: db.session.execute(
+    # RETURNING hands back what the claim set, in the same statement (SQLite >= 3.35, PostgreSQL).
+    taken = _retrying_locked(lambda: db.session.execute(
         update(row)
         .where(row.id == integration_id, or_(
             row.state == PushState.QUEUED.value,
@@ -285,16 +286,13 @@ def claim(integration_id: int, now: datetime | None = None) -> Claim | None:
                 lease_expires_at=now + timedelta(seconds=lease_seconds()),
                 attempt_count=row.attempt_count + 1, next_attempt_at=None, updated_at=now,
                 reconcile_first=case((row.state == PushState.SENDING.value, True), else_=row.reconcile_first))
+        .returning(row.attempt_count, row.reconcile_first, row.trigger, row.requested_by)
         .execution_options(synchronize_session=False)
-    ).rowcount)
-    if changed != 1:
+    ).all())
+    if len(taken) != 1:
         db.session.rollback()
         return None
-    # Read what the claim set inside the same (writing) transaction, then commit it.
-    taken = db.session.execute(
-        select(row.attempt_count, row.reconcile_first, row.trigger, row.requested_by)
-        .where(row.id == integration_id, row.lease_token == token)
-    ).one()
+    (taken,) = taken
     commit()
     return Claim(integration_id, token, now, taken.attempt_count, taken.reconcile_first, taken.trigger,
                  taken.requested_by)
@@ -441,7 +439,7 @@ def _finish(taken: Claim, state: PushState, *, message: str, outcome=None, partn
         if changed != 1:
             db.session.rollback()
             return False
-        db.session.add(PushAttempt(
+        db.session.execute(insert(PushAttempt).values(
             integration_id=taken.integration_id, started_at=taken.started_at, finished_at=now,
             trigger=taken.trigger, requested_by=taken.requested_by,
             outcome=(outcome or AttemptOutcome(state.value)).value, partner_code=partner_code,

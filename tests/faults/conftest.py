@@ -38,6 +38,15 @@ from tests.conftest import PROJECT_ROOT, PortalClient, soup
 from tests.fixtures.push import WorkerProcess, wait_until
 
 SETTLED = ("pushed", "adopted", "failed")
+# Every fault test's figures, printed together at the end of the run (passed tests' output is hidden).
+REPORTED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if REPORTED:
+        terminalreporter.section("faults under load: figures")
+        for line in REPORTED:
+            terminalreporter.write_line(line)
 
 
 def fault_orders() -> int:
@@ -303,9 +312,14 @@ class Figures:
 
     def line(self) -> str:
         extra = " ".join(f"{key}={value}" for key, value in self.extra.items())
-        return (f"FAULTS {self.name}: orders={self.orders} in_presswise={self.in_presswise} "
+        return (f"{self.name} [{db.engine.dialect.name}]: orders={self.orders} in_presswise={self.in_presswise} "
                 f"duplicates={self.duplicates} lost={len(self.lost)} states={dict(sorted(self.states.items()))} "
                 f"elapsed={self.elapsed:.1f}s {extra}")
+
+    def report(self) -> None:
+        """Print the figures now and again in the run's summary."""
+        print(self.line())
+        REPORTED.append(self.line())
 
 
 def figures(name: str, orders, account, presswise, elapsed: float, **extra) -> Figures:

@@ -52,7 +52,7 @@ def test_a_worker_killed_and_redis_restarted_mid_run_lose_nothing_and_send_nothi
                      run=f"{run.state}:{run.done}/{run.total}", resumed=seen["resumed"],
                      run_states="->".join(seen["run_states"]), settled_at_kill=settled_when_killed,
                      settled_at_restart=settled_at_restart, retaken=portal.retaken(account))
-    print(result.line())
+    result.report()
 
     assert result.duplicates == 0
     assert result.lost == [], result.lost[:10]

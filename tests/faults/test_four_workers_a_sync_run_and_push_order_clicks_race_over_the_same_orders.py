@@ -38,7 +38,7 @@ def test_four_workers_a_sync_run_and_push_order_clicks_make_each_order_once(
                      clicks=sum(clicks.statuses.values()), run=f"{run.state}:{run.done}/{run.total}",
                      run_pushed=run.pushed, run_adopted=run.adopted, run_failed=run.failed,
                      failed_jobs=len(portal.failed_jobs()), rate=f"{len(orders) / elapsed:.1f}/s")
-    print(result.line())
+    result.report()
 
     assert not clicking.is_alive()
     assert clicks.errors == [], clicks.errors[:5]

@@ -48,7 +48,7 @@ def test_thirty_percent_mixed_faults_lose_nothing_and_send_nothing_twice(portal_
                      calls=len(calls), faulted=faulted, clicks=sum(clicks.statuses.values()),
                      run=f"{run.state}:{run.done}/{run.total}", run_failed=run.failed,
                      failed_jobs=len(portal.failed_jobs()))
-    print(result.line())
+    result.report()
 
     assert clicks.errors == [], clicks.errors[:5]
     assert result.duplicates == 0
@@ -71,7 +71,7 @@ def test_thirty_percent_mixed_faults_lose_nothing_and_send_nothing_twice(portal_
     portal.wait_until_done(pushing_site.account, None, timeout=120)
     after = figures("mixed-faults-then-push-order", orders, pushing_site.account, presswise,
                     time.monotonic() - started, pressed=len(failed))
-    print(after.line())
+    after.report()
 
     assert after.duplicates == 0
     assert after.lost == []
