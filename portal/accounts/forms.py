@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -162,10 +164,23 @@ class AccountForm(FlaskForm):
     def validate_password(self, field) -> None:
         if not self.editing and not field.data:
             raise ValidationError("Enter the PressWise password.")
+        _refuse_what_xml_cannot_carry(field, "password")
 
     def validate_authorization_code(self, field) -> None:
         if not self.editing and not field.data:
             raise ValidationError("Enter the PressWise authorization code.")
+        _refuse_what_xml_cannot_carry(field, "authorization code")
+
+
+def _refuse_what_xml_cannot_carry(field, what: str) -> None:
+    """A secret is sent as typed (no filter may change it), and SOAP cannot carry control characters:
+    one that would lose a character on the way would be refused by PressWise as wrong, so say so now."""
+    if field.data and _NOT_IN_XML.search(field.data):
+        raise ValidationError(f"The {what} contains a control character (such as a pasted tab or line break), "
+                              "which PressWise cannot receive: type it again.")
+
+
+_NOT_IN_XML = re.compile("[^\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class _CustomerIdForm(FlaskForm):
