@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import desc, func, select
+from sqlalchemy import and_, desc, func, null, select
 from sqlalchemy.orm import contains_eager
 
 from portal.accounts.access import get_account_or_404, get_site_link_or_404
@@ -206,8 +206,15 @@ def sync_run(site_id: int, run_id: int):
     chosen = request.args.get("outcome", "")
     if chosen not in filters:
         chosen = ""
-    query = (select(SyncOutcome, Order.number).join(Order, Order.id == SyncOutcome.order_id)
+    # An order run's outcome is what happened during the run; its push may have gone on since (a
+    # passing failure is retried by itself), so each row also says where the order stands now.
+    follows_pushes = kind is RunKind.ORDERS and not run.dry_run
+    push = OrderIntegration
+    now_state = push.state if follows_pushes else null()
+    query = (select(SyncOutcome, Order.number, now_state.label("now")).join(Order, Order.id == SyncOutcome.order_id)
              .where(SyncOutcome.run_id == run.id))
+    if follows_pushes:
+        query = query.outerjoin(push, and_(push.order_id == SyncOutcome.order_id, push.account_id == run.account_id))
     if chosen == "unmapped":
         query = query.where(SyncOutcome.flagged.is_(True))
     elif chosen:
@@ -220,8 +227,17 @@ def sync_run(site_id: int, run_id: int):
                               .limit(OUTCOMES_PER_PAGE).offset((page_number - 1) * OUTCOMES_PER_PAGE)).all()
     counts = {name: getattr(run, name) for name in ("pushed", "adopted", "skipped", "failed", "updated", "unmapped")}
     counts["unchanged"] = max(0, run.done - run.updated - run.failed) if kind is RunKind.STATUS else 0
+    failed_since_in_partner = 0
+    if follows_pushes and run.failed:
+        failed_since_in_partner = db.session.scalar(
+            select(func.count()).select_from(SyncOutcome)
+            .join(push, and_(push.order_id == SyncOutcome.order_id, push.account_id == run.account_id))
+            .where(SyncOutcome.run_id == run.id, SyncOutcome.outcome == Outcome.FAILED.value,
+                   push.state.in_([PushState.PUSHED.value, PushState.ADOPTED.value])))
     return render_template("accounts/sync_run.html", site=site, run=run, kind=kind, rows=rows, filters=filters,
                            chosen=chosen, counts=counts, page_number=page_number, pages=pages, total=total,
+                           follows_pushes=follows_pushes, failed_since_in_partner=failed_since_in_partner,
+                           now_state=lambda value: PushState(value) if value else None,
                            active_tab="embedded_services", outcome_label=lambda value: Outcome(value).label(run.dry_run))
 
 
