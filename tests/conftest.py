@@ -106,6 +106,22 @@ def _forget_waiting_jobs() -> None:
         for job_id in scheduled.get_job_ids():
             scheduled.remove(job_id, delete_job=True)
         queue.empty()
+    # A job the session's worker took before that (a push the test's last click queued) must end
+    # before the tables are emptied: its reads and TRUNCATE's lock can deadlock on PostgreSQL.
+    from rq.registry import StartedJobRegistry
+
+    def running() -> set[str]:
+        return {job_id for queue in all_queues() for job_id in StartedJobRegistry(queue=queue).get_job_ids()}
+
+    deadline = time.monotonic() + 15
+    while running() - _ABANDONED_JOBS:
+        if time.monotonic() > deadline:  # a job of a worker a test killed: never wait for it again
+            _ABANDONED_JOBS.update(running())
+            break
+        time.sleep(0.05)
+
+
+_ABANDONED_JOBS: set[str] = set()
 
 
 def _forget_failed_sign_ins() -> None:
