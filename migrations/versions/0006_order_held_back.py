@@ -1,5 +1,6 @@
 """Orders held back by the integration rules: a column kept by the app, indexed with the site,
-so the orders list counts them from the index instead of evaluating the rules over every item
+so the orders list counts them from the index instead of evaluating the rules over every item;
+pushes indexed by (state, order) for the list filtered by push state
 
 Added with plain ALTER TABLE (no batch copy; SQLite supports it natively, and copying
 ``order`` would fight the foreign keys that point at it), then filled in with the SQL form
@@ -44,8 +45,10 @@ def upgrade():
     op.add_column('order', sa.Column('held_back', sa.Boolean(), server_default=sa.true(), nullable=False))
     op.execute(order.update().values(held_back=_held_back()))
     op.create_index('ix_order_site_held_back', 'order', ['site_id', 'held_back'], unique=False)
+    op.create_index('ix_order_integration_state_order', 'order_integration', ['state', 'order_id'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_order_integration_state_order', table_name='order_integration')
     op.drop_index('ix_order_site_held_back', table_name='order')
     op.drop_column('order', 'held_back')

@@ -94,7 +94,9 @@ def apply_filters(query: Select, filters: OrderFilters) -> Select:
         query = query.where(_orders_with_items(OrderItem.edoc_pending))
 
     if filters.push in PUSH_STATE_FILTERS:
-        query = query.where(Order.id.in_(select(OrderIntegration.order_id).where(OrderIntegration.state == filters.push)))
+        # Correlated, so the page walks the newest orders and stops after one page instead of first
+        # collecting every order in that state; (state, order_id) answers both it and the count.
+        query = query.where(exists().where(OrderIntegration.order_id == Order.id, OrderIntegration.state == filters.push))
     elif filters.push == NOT_ELIGIBLE:
         query = query.where(Order.held_back)
     elif filters.push == NO_ACCOUNT:
