@@ -96,7 +96,8 @@ def seed(orders: int, emulator_url: str, cap: int, *, pushed: bool = False):
         numbers = range(start, min(orders, start + BATCH))
         db.session.execute(insert(Order.__table__), [
             {"id": n + 1, "site_id": site.id, "number": f"B-{n:06d}", "payment_status": "paid",
-             "payment_method": "credit_card", "subtotal": Decimal("49.50"), "total": Decimal("49.50"),
+             "payment_method": "credit_card", "held_back": False, "subtotal": Decimal("49.50"),
+             "total": Decimal("49.50"),
              "placed_at": now - timedelta(minutes=n % 20_000)} for n in numbers])
         db.session.execute(insert(OrderItem.__table__), [
             {"id": n + 1, "order_id": n + 1, "number": 1, "product_name": "Business cards", "part_number": "BC-1",

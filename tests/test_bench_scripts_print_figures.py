@@ -86,16 +86,18 @@ def test_demo_seed_prints_orders_per_second(bench_postgres):
         assert float(seconds) > 0 and float(per_second.replace(",", "")) > 0 and float(rerun) >= 0, output
 
 
-def test_admin_pages_prints_a_median_and_a_maximum_per_page(bench_postgres):
+def test_admin_pages_prints_percentiles_and_queries_per_page(bench_postgres):
     output = _run("admin_pages.py", "--orders", "40", "--runs", "2", "--postgres", bench_postgres or "none")
 
     databases = re.findall(r"^(sqlite|postgresql): seeded in", output, re.MULTILINE)
     assert databases == (["sqlite", "postgresql"] if bench_postgres else ["sqlite"]), output
-    rows = re.findall(rf"^(orders, exact number|order page|sites|site Embedded Services tab|run page \(\d+ orders\)"
-                      rf"|progress fragment \(HTMX\))\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})$", output, re.MULTILINE)
-    assert len(rows) == 6 * len(databases), output
-    for _, median, p95, slowest in rows:
+    rows = re.findall(rf"^(orders, exact number|orders, failed pushes|order page|order Embedded Services tab|sites"
+                      rf"|site Embedded Services tab|run page \(\d+ orders\)|progress fragment \(HTMX\))"
+                      rf"\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+(\d+)$", output, re.MULTILINE)
+    assert len(rows) == 8 * len(databases), output
+    for _, median, p95, slowest, queries in rows:
         assert 0 < float(median) <= float(p95) <= float(slowest), output
+        assert int(queries) > 0, output
 
 
 def test_push_throughput_prints_orders_per_second_and_no_duplicates(bench_postgres):

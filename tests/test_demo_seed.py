@@ -118,6 +118,16 @@ def test_orders_cover_every_state_in_realistic_shares(seeded):
     assert statuses.most_common(1)[0][0] == "Received"
 
 
+def test_orders_written_in_bulk_are_held_back_by_the_same_rules(seeded):
+    """The seed writes past the ORM hook that keeps ``Order.held_back``, so it sets the column itself."""
+    from portal.orders.queries import not_eligible
+
+    held_back = set(db.session.scalars(select(Order.id).where(Order.held_back)))
+    by_sql = set(db.session.scalars(select(Order.id).where(not_eligible())))
+    by_rules = {order.id for order in all_orders() if not is_eligible(order)}
+    assert held_back == by_sql == by_rules and 0 < len(held_back) < ORDERS
+
+
 def test_only_older_eligible_orders_have_shipments(seeded):
     shipped = [o for o in all_orders() if any(i.shipments for i in o.items)]
     assert shipped

@@ -159,7 +159,8 @@ class World:
         owner = self.owner
         db.session.rollback()
         db.session.execute(update(Order).where(Order.id == owner.order.id).values(
-            payment_status="paid" if eligible else "unpaid", payment_method="credit_card", paid_at=None))
+            payment_status="paid" if eligible else "unpaid", payment_method="credit_card", paid_at=None,
+            held_back=not eligible))  # past the ORM hook that keeps it
         db.session.execute(update(OrderItem).where(OrderItem.order_id == owner.order.id).values(
             approval="approved" if eligible else "pending"))
         db.session.execute(update(OrderItem).where(OrderItem.order_id == owner.order.id, OrderItem.is_edoc.is_(True))

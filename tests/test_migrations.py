@@ -154,3 +154,34 @@ def test_0003_gives_each_existing_admin_a_session_token_of_their_own(empty_datab
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_0006_marks_held_back_the_orders_a_rule_holds(empty_database):
+    """Orders that exist before 0006 get ``held_back`` from the SQL form of the rules, agreeing with the domain's."""
+    from sqlalchemy import text
+
+    from tests import factories
+
+    app = _app_for(empty_database)
+    with app.app_context():
+        try:
+            upgrade()
+            site = factories.site(factories.subscriber(name="Acme Print"))
+            specs = [dict(paid=True), dict(paid=False), dict(paid=False, payment_method="open_terms"),
+                     dict(paid=True, items=[{"approval": "pending"}]), dict(paid=True, items=[{}, {"approval": "denied"}]),
+                     dict(paid=True, items=[{"is_edoc": True}]),
+                     dict(paid=True, items=[{"is_edoc": True, "edoc_file_state": "ready"}]), dict(paid=True, items=[])]
+            orders = [factories.order(site, **spec) for spec in specs]
+            expected = {order.id: bool(order.integration_holds) for order in orders}
+            db.session.commit()
+            db.session.close()
+
+            downgrade(revision="0005")
+            upgrade(revision="0006")
+
+            with db.engine.connect() as connection:
+                stored = {id_: bool(held) for id_, held in connection.execute(text('SELECT id, held_back FROM "order"'))}
+            assert stored == expected and set(expected.values()) == {True, False}
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -78,3 +78,37 @@ def test_the_sql_rules_agree_with_the_domain(app, subscriber, spec):
     db.session.commit()
     held_in_sql = db.session.scalar(select(Order.id).where(Order.id == order.id, not_eligible())) is not None
     assert held_in_sql == bool(order.integration_holds)
+
+
+def _counts(client) -> dict[str, int]:
+    page = soup(client.get("/orders/"))
+    return {a["class"][1].removeprefix("push-count-"): int(a.select_one("strong").text)
+            for a in page.select(".push-counts a.push-count")}
+
+
+def test_each_count_is_the_number_of_orders_its_filter_lists(logged_in, subscriber, orders):
+    """Also with a second account (an order in one state with both is one order, in two states it counts
+    in both), another tenant's pushes, an inactive account, and an admin's change just made."""
+    site = orders["failed"].site
+    second = embedded_factories.pushing_account(site, name="Second")
+    db.session.add_all([OrderIntegration(order=orders["failed"], account=second, state="failed", partner_job_ids={}),
+                        OrderIntegration(order=orders["pushed"], account=second, state="queued", partner_job_ids={})])
+    stranger_site = factories.site(factories.subscriber(name="Stranger"))
+    stranger = embedded_factories.pushing_account(stranger_site, name="Stranger's")
+    stranger_order = factories.order(stranger_site, paid=True)
+    db.session.add(OrderIntegration(order=stranger_order, account=stranger, state="failed", partner_job_ids={}))
+    dormant_site = factories.site(subscriber, name="Dormant")
+    embedded_factories.pushing_account(dormant_site, name="Dormant", active=False)
+    factories.order(dormant_site, paid=True, number="D-1")
+    db.session.commit()
+
+    counts = _counts(logged_in)
+    assert counts["failed"] == 2 and counts["queued"] == 1 and counts["pushed"] == 1
+    assert counts["no_account"] == 2, "the lonely site's and the dormant account's site's eligible orders"
+    for state, count in counts.items():
+        assert len(_numbers(soup(logged_in.get(f"/orders/?push={state}")))) == count, state
+
+    held = orders["held"]
+    logged_in.post(f"/orders/{held.id}/payment", data={"method": "check"})
+    after = _counts(logged_in)
+    assert counts["not_eligible"] == 1 and "not_eligible" not in after, "a zero count is not shown"

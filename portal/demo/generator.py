@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Iterator
 
 from portal.demo import catalog
 from portal.demo.catalog import Place, Product, ShippingMethod
 from portal.domain.addresses import ADDRESS_FIELDS, Address
-from portal.domain.orders import Approval, EdocFileState, ItemStatus, PaymentMethod, PaymentStatus
+from portal.domain.orders import Approval, EdocFileState, ItemStatus, PaymentMethod, PaymentStatus, is_eligible
 
 SEED = "portal-demo-v1"
 DAYS_OF_HISTORY = 45
@@ -272,6 +273,10 @@ def _order(rng: random.Random, index: int, site: SiteOrders, placed_at: datetime
         **address_columns("billing", customer.address),
         "payment_status": payment_status,
         "payment_method": payment_method,
+        # Written with Core, past the ORM hook that keeps it (portal.models.storefront): the same rules.
+        "held_back": not is_eligible(SimpleNamespace(
+            payment_status=payment_status, payment_method=payment_method,
+            items=[SimpleNamespace(**item.row) for item in items])),
         "payment_reference": _payment_reference(rng, payment_method) if payment_method else "",
         "paid_at": _paid_at(rng, placed_at, payment_method, now) if paid else None,
         "subtotal": cents(subtotal),

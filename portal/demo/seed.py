@@ -226,12 +226,15 @@ def _ensure_orders(sites: list[SiteOrders], target: int, now: datetime, result: 
 
 def _refresh_planner_statistics() -> None:
     """Bulk loads leave the planner guessing until autovacuum catches up; PostgreSQL then
-    picked nested loops that took seconds on the orders filters. ANALYZE right away."""
+    picked nested loops that took seconds on the orders filters. ANALYZE right away; on
+    PostgreSQL VACUUM too, so the orders list's counts are index-only scans at once (they
+    read the heap for every row until the visibility map is set)."""
     tables = [Order.__table__, OrderItem.__table__, Shipment.__table__, SiteUser.__table__]
-    with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("ANALYZE " + ", ".join(f'"{t.name}"' for t in tables))
-        else:
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE " + ", ".join(f'"{t.name}"' for t in tables))
+    else:
+        with db.engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
 
 

@@ -25,6 +25,8 @@ class OrderIntegration(db.Model):
         UniqueConstraint("order_id", "account_id"),
         Index("ix_order_integration_account_state", "account_id", "state"),
         Index("ix_order_integration_state_due", "state", "next_attempt_at"),
+        # The orders list filtered by push state, from the index alone.
+        Index("ix_order_integration_state_order", "state", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import (
     Boolean,
@@ -15,10 +16,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    event,
+    inspect,
     or_,
+    true,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, composite, mapped_column, relationship
 
 from portal.domain.addresses import ADDRESS_FIELDS, Address, ship_to_one_address
 from portal.domain.orders import (
@@ -100,6 +104,8 @@ class Order(db.Model):
         UniqueConstraint("site_id", "number"),
         Index("ix_order_site_placed", "site_id", "placed_at"),
         Index("ix_order_number", "number"),
+        # The orders list counts held-back orders per site on every load: from the index alone.
+        Index("ix_order_site_held_back", "site_id", "held_back"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,6 +121,11 @@ class Order(db.Model):
     payment_method: Mapped[str | None] = mapped_column(String(24))
     payment_reference: Mapped[str] = mapped_column(String(80), default="")
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether an integration rule holds the order back (integration_holds is not empty), kept so the
+    # orders list can count such orders without evaluating the rules over every item. The ORM keeps it
+    # (_keep_held_back_current below); rows written with Core (the demo seed) set it themselves. The
+    # server default only covers a writer that forgot: it shows the order as held, not as pushable.
+    held_back: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
     subtotal: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     tax1: Mapped[Decimal] = mapped_column(Money, default=ZERO)
@@ -212,6 +223,59 @@ class OrderItem(db.Model):
 
     def __repr__(self) -> str:
         return f"<OrderItem {self.order_id}#{self.number}>"
+
+
+# What the integration rules read: a change to any of these can hold an order back or release it.
+ORDER_RULE_FIELDS = ("payment_status", "payment_method")
+ITEM_RULE_FIELDS = ("approval", "is_edoc", "edoc_file_state", "order_id")
+
+
+def _changed(obj, fields) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in fields)
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_held_back_current(session, flush_context, instances) -> None:
+    """Set ``Order.held_back`` from the rules for every order whose rule fields or items change in
+    this flush, whichever path changed them (admin actions, place-order, tests)."""
+    orders = set()
+    for obj in session.new:
+        if isinstance(obj, Order):
+            orders.add(obj)
+        elif isinstance(obj, OrderItem) and obj.order is not None:
+            orders.add(obj.order)
+    for obj in session.dirty:
+        if isinstance(obj, Order) and _changed(obj, (*ORDER_RULE_FIELDS, "items")):
+            orders.add(obj)
+        elif isinstance(obj, OrderItem) and _changed(obj, ITEM_RULE_FIELDS) and obj.order is not None:
+            orders.add(obj.order)
+    for obj in session.deleted:
+        if isinstance(obj, OrderItem) and obj.order is not None:
+            orders.add(obj.order)
+    for order in orders:
+        if order in session.deleted:
+            continue
+        # An item deleted in this flush may still sit in the loaded collection.
+        items = [_as_stored(session, item, ("number", *ITEM_RULE_FIELDS)) for item in order.items
+                 if item not in session.deleted]
+        held_back = bool(integration_holds(SimpleNamespace(**vars(_as_stored(session, order, ORDER_RULE_FIELDS)),
+                                                            items=items)))
+        if order.held_back is not held_back:
+            order.held_back = held_back
+
+
+def _as_stored(session, obj, fields) -> SimpleNamespace:
+    """``fields`` of ``obj`` as the row will hold them: on a new object a field left unset takes its
+    column default at INSERT (an item's approval starts pending), after this hook has run."""
+    values = {}
+    for name in fields:
+        value = getattr(obj, name)
+        default = obj.__table__.c[name].default
+        if value is None and obj in session.new and default is not None and default.is_scalar:
+            value = default.arg
+        values[name] = value
+    return SimpleNamespace(**values)
 
 
 class Shipment(db.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.accounts.access import embedded_services_enabled
+from portal.accounts.access import accounts_query, embedded_services_enabled
 from portal.domain import order_actions
 from portal.domain.push import STATE_DESCRIPTIONS, Trigger
 from portal.domain.order_actions import OrderActionError
@@ -44,7 +44,7 @@ def index():
     result = orders_page(
         orders_query(), filters, page_number_or_one(request.args.get("page")), current_app.config["ORDERS_PER_PAGE"]
     )
-    push_counts = push_state_counts(orders_query()) if embedded_services_enabled() else None
+    push_counts = push_state_counts(orders_query(), accounts_query()) if embedded_services_enabled() else None
     context = dict(form=form, filters=filters, result=result, show_site=len(sites) > 1, push_counts=push_counts,
                    push_filters=PUSH_FILTERS[1:])
     if targets("orders-list"):
