@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -124,8 +125,12 @@ class PortalUnderLoad:
         for worker in [*self.push_workers, *self.sync_workers]:
             worker.stop()
         if self.cron is not None and self.cron.poll() is None:
-            os.killpg(self.cron.pid, 9)
-            self.cron.wait(timeout=10)
+            os.killpg(self.cron.pid, signal.SIGTERM)
+            try:
+                self.cron.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.cron.pid, signal.SIGKILL)
+                self.cron.wait(timeout=10)
         embedded_redis.stop(self.redis_process)
         with self.app.app_context():
             db.session.remove()
