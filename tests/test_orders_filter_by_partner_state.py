@@ -112,3 +112,18 @@ def test_each_count_is_the_number_of_orders_its_filter_lists(logged_in, subscrib
     logged_in.post(f"/orders/{held.id}/payment", data={"method": "check"})
     after = _counts(logged_in)
     assert counts["not_eligible"] == 1 and "not_eligible" not in after, "a zero count is not shown"
+
+
+def test_the_total_agrees_with_the_list_with_and_without_other_filters(logged_in, orders):
+    """Filtered by partner state alone, the total is that state's count (no second COUNT); with any
+    other filter it is counted for the list as it stands."""
+    def showing(url):
+        page = soup(logged_in.get(url))
+        return page.select_one(".result-count").get_text(" ", strip=True), _numbers(page)
+
+    alone, listed = showing("/orders/?push=failed")
+    assert "of 2 orders" in alone and listed == {"F-1", "F-2"}
+    narrowed, listed = showing("/orders/?push=failed&q=F-2")
+    assert "of 1 order" in narrowed and listed == {"F-2"}
+    nothing, listed = showing("/orders/?push=failed&payment=unpaid")
+    assert listed == set() and "of 2" not in nothing

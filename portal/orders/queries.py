@@ -43,6 +43,11 @@ class OrderFilters:
     def active(self) -> bool:
         return bool(self.as_args())
 
+    @property
+    def partner_state_only(self) -> bool:
+        """Only the Partner filter is set: the list is exactly what its count on the page counts."""
+        return bool(self.push) and set(self.as_args()) == {"push"}
+
 
 def _search(query: Select, text: str) -> Select:
     """Order number (exact or prefix), PO number, billing e-mail, or a customer the site users
@@ -193,13 +198,17 @@ class OrdersPage:
         return result
 
 
-def orders_page(base: Select, filters: OrderFilters, page: int, per_page: int) -> OrdersPage:
+def orders_page(base: Select, filters: OrderFilters, page: int, per_page: int, *,
+                total: int | None = None) -> OrdersPage:
     """One page of ``base`` (a tenant-scoped ``select(Order)`` joined to Site), newest first.
 
-    A page past the end shows the last page rather than an empty table.
+    A page past the end shows the last page rather than an empty table. ``total``: the number of
+    matching orders when the caller already counted them (a COUNT over tens of thousands of
+    orders is most of such a page's time).
     """
     filtered = apply_filters(base, filters)
-    total = db.session.execute(filtered.with_only_columns(func.count(Order.id)).order_by(None)).scalar_one()
+    if total is None:
+        total = db.session.execute(filtered.with_only_columns(func.count(Order.id)).order_by(None)).scalar_one()
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     rows = db.session.execute(

@@ -41,10 +41,11 @@ def index():
         edoc=form.valid_value("edoc"),
         push=form.valid_value("push"),
     )
-    result = orders_page(
-        orders_query(), filters, page_number_or_one(request.args.get("page")), current_app.config["ORDERS_PER_PAGE"]
-    )
     push_counts = push_state_counts(orders_query(), accounts_query()) if embedded_services_enabled() else None
+    # Filtered by partner state alone, the list is what that state's count counts: no second COUNT.
+    known_total = push_counts.get(filters.push, 0) if push_counts is not None and filters.partner_state_only else None
+    result = orders_page(orders_query(), filters, page_number_or_one(request.args.get("page")),
+                         current_app.config["ORDERS_PER_PAGE"], total=known_total)
     context = dict(form=form, filters=filters, result=result, show_site=len(sites) > 1, push_counts=push_counts,
                    push_filters=PUSH_FILTERS[1:])
     if targets("orders-list"):
