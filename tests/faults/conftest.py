@@ -193,6 +193,20 @@ class PortalUnderLoad:
         thread.start()
         return thread
 
+    def morning_rush(self, orders, link, *, clicks: int, timeout: float) -> tuple[int, Clicks, float]:
+        """Everything at once: the admin starts Order Synchronization and presses Push Order ``clicks``
+        times while the storefront makes ``orders`` eligible; then until all is done. Returns the
+        run's ID, the clicks' answers and the seconds it all took."""
+        started = time.monotonic()
+        run_id = self.start_order_synchronization(link)
+        answers = Clicks()
+        clicking = self.click_push_order(orders, link.account, answers, count=clicks)
+        self.orders_become_eligible(orders).join(timeout=timeout)
+        clicking.join(timeout=timeout)
+        assert not clicking.is_alive(), "the Push Order clicks never ended"
+        self.wait_until_done(link.account, run_id, timeout=timeout)
+        return run_id, answers, time.monotonic() - started
+
     def resume_run(self, run_id: int) -> None:
         client = self.client()
         response = client.htmx("post", f"/embedded-services/sites/{self.site_id}/runs/{run_id}/resume")

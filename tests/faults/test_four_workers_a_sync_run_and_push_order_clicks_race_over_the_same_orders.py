@@ -10,10 +10,8 @@ races are as tight as the machine allows.
 
 from __future__ import annotations
 
-import time
-
 from portal.extensions import db
-from tests.faults.conftest import Clicks, eligible_orders, fault_orders, figures
+from tests.faults.conftest import eligible_orders, fault_orders, figures
 
 
 def test_four_workers_a_sync_run_and_push_order_clicks_make_each_order_once(
@@ -23,15 +21,7 @@ def test_four_workers_a_sync_run_and_push_order_clicks_make_each_order_once(
     db.session.commit()
     portal = portal_under_load.start(push_workers=4)
 
-    started = time.monotonic()
-    run_id = portal.start_order_synchronization(pushing_site.link)
-    clicks = Clicks()
-    clicking = portal.click_push_order(orders, pushing_site.account, clicks, count=len(orders) // 4)
-    storefront = portal.orders_become_eligible(orders)
-    storefront.join(timeout=600)
-    clicking.join(timeout=300)
-    seen = portal.wait_until_done(pushing_site.account, run_id, timeout=300)
-    elapsed = time.monotonic() - started
+    run_id, clicks, elapsed = portal.morning_rush(orders, pushing_site.link, clicks=len(orders) // 4, timeout=300)
 
     run = portal.run(run_id)
     result = figures("race", orders, pushing_site.account, presswise, elapsed, workers=4,
@@ -40,13 +30,12 @@ def test_four_workers_a_sync_run_and_push_order_clicks_make_each_order_once(
                      failed_jobs=len(portal.failed_jobs()), rate=f"{len(orders) / elapsed:.1f}/s")
     result.report()
 
-    assert not clicking.is_alive()
     assert clicks.errors == [], clicks.errors[:5]
     assert result.duplicates == 0
     assert result.lost == [], result.lost[:10]
     assert result.in_presswise == len(orders)
     assert set(result.states) <= {"pushed", "adopted"}, result.states
-    assert run.state == "finished" and run.done == run.total == len(orders), seen
+    assert run.state == "finished" and run.done == run.total == len(orders)
     assert run.failed == 0
     assert portal.failed_jobs() == []
     assert "database is locked" not in portal.logs()

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import OrderIntegration
-from tests.faults.conftest import Clicks, eligible_orders, fault_orders, figures
+from tests.faults.conftest import eligible_orders, fault_orders, figures
 
 FAULTS = ("http500", "code9", "hang", "close", "store_then_hang", "malformed")
 FAILING = 0.30
@@ -32,14 +32,7 @@ def test_thirty_percent_mixed_faults_lose_nothing_and_send_nothing_twice(portal_
     portal = portal_under_load.start(push_workers=4)
 
     started = time.monotonic()
-    run_id = portal.start_order_synchronization(pushing_site.link)
-    clicks = Clicks()
-    clicking = portal.click_push_order(orders, pushing_site.account, clicks, count=len(orders) // 10)
-    storefront = portal.orders_become_eligible(orders)
-    storefront.join(timeout=600)
-    clicking.join(timeout=600)
-    portal.wait_until_done(pushing_site.account, run_id, timeout=900)
-    elapsed = time.monotonic() - started
+    run_id, clicks, elapsed = portal.morning_rush(orders, pushing_site.link, clicks=len(orders) // 10, timeout=900)
 
     calls = presswise.calls()
     faulted = sum(1 for call in calls if call.get("fault"))
