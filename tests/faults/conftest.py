@@ -215,24 +215,20 @@ class PortalUnderLoad:
     # --- the truth ------------------------------------------------------------------------
 
     def unsettled(self, account) -> int:
-        db.session.expire_all()
-        count = db.session.scalar(select(func.count()).select_from(OrderIntegration).where(
-            OrderIntegration.account_id == account.id, OrderIntegration.state.not_in(SETTLED)))
-        db.session.commit()
-        return count
+        return self._pushes(account, OrderIntegration.state.not_in(SETTLED))
 
     def retaken(self, account) -> int:
         """Pushes that took more than one attempt (a claim taken over, a retry)."""
-        db.session.expire_all()
-        count = db.session.scalar(select(func.count()).select_from(OrderIntegration).where(
-            OrderIntegration.account_id == account.id, OrderIntegration.attempt_count > 1))
-        db.session.commit()
-        return count
+        return self._pushes(account, OrderIntegration.attempt_count > 1)
 
     def settled_count(self, account) -> int:
+        return self._pushes(account, OrderIntegration.state.in_(SETTLED))
+
+    def _pushes(self, account, condition) -> int:
+        """How many of the account's push rows meet ``condition``, as the workers have committed them."""
         db.session.expire_all()
         count = db.session.scalar(select(func.count()).select_from(OrderIntegration).where(
-            OrderIntegration.account_id == account.id, OrderIntegration.state.in_(SETTLED)))
+            OrderIntegration.account_id == account.id, condition))
         db.session.commit()
         return count
 
