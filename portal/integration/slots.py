@@ -168,15 +168,18 @@ class CappedPartner:
         self._call_deadline = call_deadline
 
     def _capped(self, name: str, *args, **kwargs):
-        max_wait = None
-        if self._calls_end_by is not None:
-            max_wait = self._calls_end_by - time.monotonic() - self._call_deadline
-            if max_wait <= 0:
-                raise PartnerTransientError("The claim on this push ran out before the call could be made; nothing was sent")
-        with self._slots.slot(bulk=self._bulk, max_wait=max_wait):
-            if self._calls_end_by is not None and self._calls_end_by - time.monotonic() < self._call_deadline:
-                raise PartnerTransientError("The claim on this push ran out before the call could be made; nothing was sent")
+        with self._slots.slot(bulk=self._bulk, max_wait=self._spare_seconds()):
+            self._spare_seconds()  # the slot may have come just too late
             return getattr(self._client, name)(*args, **kwargs)
+
+    def _spare_seconds(self) -> float | None:
+        """How long a call may still wait before it starts (None: as long as the slots allow)."""
+        if self._calls_end_by is None:
+            return None
+        spare = self._calls_end_by - time.monotonic() - self._call_deadline
+        if spare < 0:
+            raise PartnerTransientError("The claim on this push ran out before the call could be made; nothing was sent")
+        return spare
 
     def push_order(self, order, *, customer_id: str, user_id: str | None = None):
         return self._capped("push_order", order, customer_id=customer_id, user_id=user_id)
