@@ -21,6 +21,7 @@ writers; no transaction holds a lock while the partner is called).
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import time
@@ -29,7 +30,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import and_, case, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
@@ -48,7 +49,7 @@ from portal.models import (
     Subscriber,
     UserIntegration,
 )
-from portal.models.types import utcnow
+from portal.models.types import UTCDateTime, utcnow
 from portal.partners.base import Partner, PartnerError
 from portal.partners.presswise.mapping import INITIAL_STATUSES
 from portal.queue import redis_connection, task_queue
@@ -271,24 +272,12 @@ def claim(integration_id: int, now: datetime | None = None) -> Claim | None:
     """
     now = now or utcnow()
     token = secrets.token_hex(16)
-    row = OrderIntegration
     commit()  # no read transaction may be open when the write starts (SQLite)
     # RETURNING hands back what the claim set, in the same statement (SQLite >= 3.35, PostgreSQL).
-    taken = _retrying_locked(lambda: db.session.execute(
-        update(row)
-        .where(row.id == integration_id, or_(
-            row.state == PushState.QUEUED.value,
-            and_(row.state.in_([PushState.RETRYING.value, PushState.UNKNOWN.value]),
-                 or_(row.next_attempt_at.is_(None), row.next_attempt_at <= now)),
-            and_(row.state == PushState.SENDING.value, row.lease_expires_at < now),
-        ))
-        .values(state=PushState.SENDING.value, lease_token=token,
-                lease_expires_at=now + timedelta(seconds=lease_seconds()),
-                attempt_count=row.attempt_count + 1, next_attempt_at=None, updated_at=now,
-                reconcile_first=case((row.state == PushState.SENDING.value, True), else_=row.reconcile_first))
-        .returning(row.attempt_count, row.reconcile_first, row.trigger, row.requested_by)
-        .execution_options(synchronize_session=False)
-    ).all())
+    taken = _retrying_locked(lambda: db.session.connection().execute(_claim_statement(), {
+        "integration_id": integration_id, "now": now, "token": token,
+        "lease_until": now + timedelta(seconds=lease_seconds()),
+    }).all())
     if len(taken) != 1:
         db.session.rollback()
         return None
@@ -296,6 +285,63 @@ def claim(integration_id: int, now: datetime | None = None) -> Claim | None:
     commit()
     return Claim(integration_id, token, now, taken.attempt_count, taken.reconcile_first, taken.trigger,
                  taken.requested_by)
+
+
+# The claim and the attempt's end run for every push: built once, not per call (building a
+# statement and its cache key cost about as much as running it on SQLite).
+
+@functools.cache
+def _claim_statement():
+    row = OrderIntegration.__table__.c
+    now = bindparam("now", type_=UTCDateTime)
+    return (
+        update(OrderIntegration.__table__)
+        .where(row.id == bindparam("integration_id"), or_(
+            row.state == PushState.QUEUED.value,
+            and_(row.state.in_([PushState.RETRYING.value, PushState.UNKNOWN.value]),
+                 or_(row.next_attempt_at.is_(None), row.next_attempt_at <= now)),
+            and_(row.state == PushState.SENDING.value, row.lease_expires_at < now),
+        ))
+        .values(state=PushState.SENDING.value, lease_token=bindparam("token"),
+                lease_expires_at=bindparam("lease_until", type_=UTCDateTime),
+                attempt_count=row.attempt_count + 1, next_attempt_at=None, updated_at=now,
+                reconcile_first=case((row.state == PushState.SENDING.value, True), else_=row.reconcile_first))
+        .returning(row.attempt_count, row.reconcile_first, row.trigger, row.requested_by)
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _finish_statement(names: tuple[str, ...]):
+    """The UPDATE that writes an attempt's end, setting ``names`` besides the fixed columns."""
+    table = OrderIntegration.__table__
+    row = table.c
+    now = bindparam("now", type_=UTCDateTime)
+    return (
+        update(table)
+        .where(row.id == bindparam("integration_id"), row.lease_token == bindparam("token"),
+               row.state == PushState.SENDING.value)
+        .values(state=bindparam("new_state"), lease_token=None, lease_expires_at=None, last_attempt_at=now,
+                updated_at=now, trigger=Trigger.AUTOMATIC.value, requested_by="",
+                **{name: bindparam(f"new_{name}", type_=row[name].type) for name in names})
+    )
+
+
+_ATTEMPT_INSERT = insert(PushAttempt.__table__)
+
+
+@functools.cache
+def _row_with_all_it_needs():
+    """The row with its account (and subscriber) and its order (with items and site user), in one query."""
+    return (select(OrderIntegration).where(OrderIntegration.id == bindparam("integration_id"))
+            .options(joinedload(OrderIntegration.account).joinedload(EmbeddedServicesAccount.subscriber),
+                     joinedload(OrderIntegration.order).joinedload(Order.items),
+                     joinedload(OrderIntegration.order).joinedload(Order.site_user)))
+
+
+@functools.cache
+def _site_link():
+    return select(SiteLink).where(SiteLink.site_id == bindparam("site_id"),
+                                  SiteLink.account_id == bindparam("account_id"))
 
 
 def run_push(integration_id: int, *, bulk: bool = False) -> str:
@@ -309,11 +355,7 @@ def run_push(integration_id: int, *, bulk: bool = False) -> str:
     the commits in between (decisions are made by conditional UPDATEs, not by these objects).
     """
     db.session().expire_on_commit = False
-    row = db.session.scalar(
-        select(OrderIntegration).where(OrderIntegration.id == integration_id)
-        .options(joinedload(OrderIntegration.account).joinedload(EmbeddedServicesAccount.subscriber),
-                 joinedload(OrderIntegration.order).selectinload(Order.items),
-                 joinedload(OrderIntegration.order).joinedload(Order.site_user)))
+    row = db.session.scalars(_row_with_all_it_needs(), {"integration_id": integration_id}).unique().one_or_none()
     if row is None:
         return "gone"
     if not PushState(row.state).in_progress:
@@ -323,8 +365,7 @@ def run_push(integration_id: int, *, bulk: bool = False) -> str:
         # Paused, inactive, or Embedded Services withdrawn by staff: the row stays as it is, and
         # Resume (or Reactivate) hands it back.
         return "waiting"
-    link = db.session.scalar(
-        select(SiteLink).where(SiteLink.site_id == order.site_id, SiteLink.account_id == account.id))
+    link = db.session.scalar(_site_link(), {"site_id": order.site_id, "account_id": account.id})
     problem = _why_it_cannot_be_sent(order, link)
     if problem is not None:
         _fail_unclaimed(row, problem)
@@ -425,25 +466,21 @@ def _finish(taken: Claim, state: PushState, *, message: str, outcome=None, partn
     from portal.domain.push import AttemptOutcome
 
     now = utcnow()
-    row = OrderIntegration
 
     def write() -> bool:
-        changed = db.session.execute(
-            update(row)
-            .where(row.id == taken.integration_id, row.lease_token == taken.token,
-                   row.state == PushState.SENDING.value)
-            .values(state=state.value, lease_token=None, lease_expires_at=None, last_attempt_at=now, updated_at=now,
-                    trigger=Trigger.AUTOMATIC.value, requested_by="", **values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        connection = db.session.connection()
+        changed = connection.execute(_finish_statement(tuple(sorted(values))), {
+            "integration_id": taken.integration_id, "token": taken.token, "new_state": state.value, "now": now,
+            **{f"new_{name}": value for name, value in values.items()},
+        }).rowcount
         if changed != 1:
             db.session.rollback()
             return False
-        db.session.execute(insert(PushAttempt).values(
-            integration_id=taken.integration_id, started_at=taken.started_at, finished_at=now,
-            trigger=taken.trigger, requested_by=taken.requested_by,
-            outcome=(outcome or AttemptOutcome(state.value)).value, partner_code=partner_code,
-            message=truncate(message)))
+        connection.execute(_ATTEMPT_INSERT, {
+            "integration_id": taken.integration_id, "started_at": taken.started_at, "finished_at": now,
+            "trigger": taken.trigger, "requested_by": taken.requested_by,
+            "outcome": (outcome or AttemptOutcome(state.value)).value, "partner_code": partner_code,
+            "message": truncate(message)})
         db.session.commit()
         return True
 
