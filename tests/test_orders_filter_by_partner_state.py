@@ -127,3 +127,28 @@ def test_the_total_agrees_with_the_list_with_and_without_other_filters(logged_in
     assert "of 1 order" in narrowed and listed == {"F-2"}
     nothing, listed = showing("/orders/?push=failed&payment=unpaid")
     assert listed == set() and "of 2" not in nothing
+
+
+def test_the_unfiltered_total_and_each_sites_total_come_from_the_counts(logged_in, subscriber, orders):
+    """Unfiltered, or filtered by site alone, the total is read off the per-site counts (no COUNT of its
+    own): it must still be the tenant's orders only, and change with an order that just arrived."""
+    stranger_site = factories.site(factories.subscriber(name="Stranger"))
+    factories.order(stranger_site, paid=True, number="S-1")
+    main, lonely = orders["failed"].site, orders["eligible_alone"].site
+    db.session.commit()
+
+    def total(url):
+        page = soup(logged_in.get(url))
+        return page.select_one(".result-count").get_text(" ", strip=True), _numbers(page)
+
+    everything, listed = total("/orders/")
+    assert "of 5 orders" in everything and listed == {"F-1", "F-2", "P-1", "H-1", "A-1"}
+    one_site, listed = total(f"/orders/?site={lonely.id}")
+    assert "of 1 order" in one_site and listed == {"A-1"}
+    other_site, listed = total(f"/orders/?site={main.id}")
+    assert "of 4 orders" in other_site and "S-1" not in listed
+
+    factories.order(lonely, paid=True, number="A-2")
+    db.session.commit()
+    assert "of 6 orders" in total("/orders/")[0]
+    assert "of 2 orders" in total(f"/orders/?site={lonely.id}")[0]

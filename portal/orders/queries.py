@@ -44,6 +44,11 @@ class OrderFilters:
         return bool(self.as_args())
 
     @property
+    def site_only(self) -> bool:
+        """No filter but (perhaps) the site: the list is every order of the tenant or of one site."""
+        return set(self.as_args()) <= {"site"}
+
+    @property
     def partner_state_only(self) -> bool:
         """Only the Partner filter is set: the list is exactly what its count on the page counts."""
         return bool(self.push) and set(self.as_args()) == {"push"}
@@ -117,6 +122,24 @@ NOT_ELIGIBLE = "not_eligible"
 NO_ACCOUNT = "no_account"
 
 
+@dataclass(frozen=True)
+class PushStateCounts:
+    """The Partner filter's counts (push state, or one of the two facts above -> orders), and the
+    tenant's orders per site, which the same index pass yields for free."""
+
+    by_filter: dict[str, int]
+    orders_by_site: dict[int, int]
+
+    def get(self, name: str, default: int = 0) -> int:
+        return self.by_filter.get(name, default)
+
+    def orders(self, site_id: int | None = None) -> int:
+        """All of the tenant's orders, or one site's: the unfiltered list's total, without a COUNT of its own."""
+        if site_id is None:
+            return sum(self.orders_by_site.values())
+        return self.orders_by_site.get(site_id, 0)
+
+
 def not_eligible():
     """The SQL form of ``portal.domain.orders.integration_holds(order)`` being non-empty (tests check
     that the two agree): unpaid and not on open terms, no items, an item not approved, an eDoc file pending.
@@ -143,7 +166,7 @@ def _sites_without_pushing_link() -> Select:
     ))
 
 
-def push_state_counts(orders: Select, accounts: Select) -> dict[str, int]:
+def push_state_counts(orders: Select, accounts: Select) -> PushStateCounts:
     """How many of the tenant's ``orders`` are in each push state with its ``accounts`` (an order pushed
     to two accounts counts in both), how many are held back by a rule, and how many have no account.
 
@@ -164,7 +187,10 @@ def push_state_counts(orders: Select, accounts: Select) -> dict[str, int]:
         _sites_without_pushing_link().where(Site.id.in_({site_id for site_id, _, _ in by_site}))))
     counts[NOT_ELIGIBLE] = sum(count for _, held_back, count in by_site if held_back)
     counts[NO_ACCOUNT] = sum(count for site_id, held_back, count in by_site if not held_back and site_id in unreachable)
-    return counts
+    orders_by_site: dict[int, int] = {}
+    for site_id, _, count in by_site:
+        orders_by_site[site_id] = orders_by_site.get(site_id, 0) + count
+    return PushStateCounts(counts, orders_by_site)
 
 
 @dataclass
@@ -234,4 +260,4 @@ def order_with_everything(base: Select, order_id: int) -> Select:
     )
 
 
-__all__ = ["OrderFilters", "OrdersPage", "apply_filters", "orders_page", "order_with_everything"]
+__all__ = ["OrderFilters", "OrdersPage", "PushStateCounts", "apply_filters", "orders_page", "order_with_everything"]

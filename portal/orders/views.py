@@ -42,8 +42,13 @@ def index():
         push=form.valid_value("push"),
     )
     push_counts = push_state_counts(orders_query(), accounts_query()) if embedded_services_enabled() else None
-    # Filtered by partner state alone, the list is what that state's count counts: no second COUNT.
-    known_total = push_counts.get(filters.push, 0) if push_counts is not None and filters.partner_state_only else None
+    # Unfiltered, or filtered by site or partner state alone, the counts already say how many orders the
+    # list holds: no second COUNT over tens of thousands of rows.
+    known_total = None
+    if push_counts is not None and filters.partner_state_only:
+        known_total = push_counts.get(filters.push, 0)
+    elif push_counts is not None and filters.site_only:
+        known_total = push_counts.orders(filters.site_id)
     result = orders_page(orders_query(), filters, page_number_or_one(request.args.get("page")),
                          current_app.config["ORDERS_PER_PAGE"], total=known_total)
     context = dict(form=form, filters=filters, result=result, show_site=len(sites) > 1, push_counts=push_counts,
