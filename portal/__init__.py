@@ -43,6 +43,9 @@ def register_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             _tune_sqlite()
+    else:
+        with app.app_context():
+            _ping_connections_after_idle(app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
 
 
 def register_blueprints(app: Flask) -> None:
@@ -160,6 +163,34 @@ def _migrations_dir():
     from pathlib import Path
 
     return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _ping_connections_after_idle(idle_seconds: float) -> None:
+    """Check a pooled connection before use when it sat idle for ``idle_seconds`` or more.
+
+    A database restart or a failover leaves dead connections in the pool; SQLAlchemy's
+    ``pool_pre_ping`` finds them with a round trip at every checkout, which a worker pays three
+    times a push (each short transaction checks one out). A connection handed back a moment ago
+    is not checked again. A dead one found here is replaced before anyone uses it.
+    """
+    import time
+
+    from sqlalchemy import event, exc
+
+    engine = db.engine
+
+    @event.listens_for(engine, "checkin")
+    def _remember_when(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get("idle_since", float("-inf")) < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)  # what pool_pre_ping sends (autocommit: no transaction left open)
+        except Exception as error:  # noqa: BLE001 - any failure means: not this connection
+            raise exc.DisconnectionError(str(error)) from error  # the pool connects afresh and tries again
 
 
 def _tune_sqlite() -> None:

@@ -201,6 +201,8 @@ def load_settings(overrides: dict | None = None) -> dict:
         # longer says "reload", and a token copied from an old page or a log is soon worthless.
         "WTF_CSRF_TIME_LIMIT": 8 * 60 * 60,
         "TESTING": env == "test",
+        # PostgreSQL: a pooled connection idle this long is checked before use (portal._ping_connections_after_idle).
+        "DATABASE_PING_AFTER_IDLE_SECONDS": 1.0,
     }
     config.update(overrides)
     return config
@@ -210,4 +212,5 @@ def _engine_options(database_url: str) -> dict:
     if database_url.startswith("sqlite"):
         # Web, worker and tests share one SQLite file: wait for locks instead of failing.
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    # Stale connections are found by portal._ping_connections_after_idle instead of pool_pre_ping.
+    return {}
