@@ -89,6 +89,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from portal.models import schema_filter_for
+
+        conf_args.setdefault("include_object", schema_filter_for(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

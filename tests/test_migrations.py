@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.extensions import db
+from portal.models import schema_filter_for
 from portal.settings import _engine_options
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -83,9 +84,10 @@ def _head_revisions(app) -> set[str]:
 
 def _schema_differences() -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
-        )
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "render_as_batch": True,
+            "include_object": schema_filter_for(connection.dialect.name),  # as migrations/env.py
+        })
         return compare_metadata(context, db.metadata)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, union
 from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.domain.orders import Approval, PaymentMethod, PaymentStatus
@@ -56,17 +56,20 @@ class OrderFilters:
 
 def _search(query: Select, text: str) -> Select:
     """Order number (exact or prefix), PO number, billing e-mail, or a customer the site users
-    search finds (e-mail, name, company); case-insensitive like every search (``portal.search``)."""
-    pattern = contains_pattern(text)
-    return query.where(
-        or_(
-            Order.number == text,
-            Order.number.like(prefix_pattern(text), escape=LIKE_ESCAPE),
-            func.lower(Order.po_number) == text.lower(),
-            func.lower(Order.__table__.c.billing_email).like(pattern, escape=LIKE_ESCAPE),
-            Order.site_user_id.in_(user_queries.matching(select(SiteUser.id), text)),
-        )
-    )
+    search finds (e-mail, name, company); case-insensitive like every search (``portal.search``).
+
+    The matching orders are found first, as a union that each part answers from an index of its
+    own on PostgreSQL (migration 0007: the e-mail by trigrams), instead of testing every order of
+    the tenant against all of it while walking the list newest first.
+    """
+    own_fields = select(Order.id).where(or_(
+        Order.number == text,
+        Order.number.like(prefix_pattern(text), escape=LIKE_ESCAPE),
+        func.lower(Order.po_number) == text.lower(),
+        func.lower(Order.__table__.c.billing_email).like(contains_pattern(text), escape=LIKE_ESCAPE),
+    ))
+    by_customer = select(Order.id).where(Order.site_user_id.in_(user_queries.matching(select(SiteUser.id), text)))
+    return query.where(Order.id.in_(union(own_fields, by_customer)))
 
 
 def _orders_with_items(*conditions):
