@@ -58,18 +58,35 @@ def _search(query: Select, text: str) -> Select:
     """Order number (exact or prefix), PO number, billing e-mail, or a customer the site users
     search finds (e-mail, name, company); case-insensitive like every search (``portal.search``).
 
-    The matching orders are found first, as a union that each part answers from an index of its
-    own on PostgreSQL (migration 0007: the e-mail by trigrams), instead of testing every order of
-    the tenant against all of it while walking the list newest first.
+    Both forms below find the same orders; they differ in how the database gets there. Text that
+    is an order number of the tenant matches a handful of orders: they are found first, each part
+    of the search from an index of its own on PostgreSQL (migration 0007: the e-mail by trigrams),
+    instead of testing order after order, newest first, for the one that matches. Any other text
+    (a customer's name or e-mail, often matching many orders) keeps that walk, which stops after
+    one page.
     """
-    own_fields = select(Order.id).where(or_(
+    own_fields = or_(
         Order.number == text,
         Order.number.like(prefix_pattern(text), escape=LIKE_ESCAPE),
         func.lower(Order.po_number) == text.lower(),
         func.lower(Order.__table__.c.billing_email).like(contains_pattern(text), escape=LIKE_ESCAPE),
-    ))
-    by_customer = select(Order.id).where(Order.site_user_id.in_(user_queries.matching(select(SiteUser.id), text)))
-    return query.where(Order.id.in_(union(own_fields, by_customer)))
+    )
+    customers = user_queries.matching(select(SiteUser.id), text)
+    walk = query.where(or_(own_fields, Order.site_user_id.in_(customers)))
+    if db.session.scalar(query.with_only_columns(Order.id).where(Order.number == text).limit(1)) is None:
+        return walk
+    # The IDs themselves, so the planner knows there are a handful (a subquery it would guess at
+    # thousands, from customers with many orders, and join by scanning every order).
+    matches = db.session.scalars(union(select(Order.id).where(own_fields),
+                                       select(Order.id).where(Order.site_user_id.in_(customers)))
+                                 .limit(SEARCH_IDS_AT_MOST + 1)).all()
+    if len(matches) > SEARCH_IDS_AT_MOST:
+        return walk
+    return query.where(Order.id.in_(matches))
+
+
+# More matches than this (the order number is also in many customers' e-mails): walk the list instead.
+SEARCH_IDS_AT_MOST = 500
 
 
 def _orders_with_items(*conditions):
