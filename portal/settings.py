@@ -177,6 +177,9 @@ def load_settings(overrides: dict | None = None) -> dict:
         "PUSH_RETRY_DELAYS": _retry_delays("PUSH_RETRY_DELAYS", "10,30,120,600,1800"),
         # How long a claimed push belongs to its worker; 0: a little above the push job's timeout.
         "PUSH_LEASE_SECONDS": _non_negative_int("PUSH_LEASE_SECONDS", "0"),
+        # After its own order, a push job sends the account's other queued orders for this long
+        # (one job each would cost RQ's bookkeeping per order); 0 switches that off.
+        "PUSH_DRAIN_SECONDS": _non_negative_int("PUSH_DRAIN_SECONDS", "5"),
         # How often `flask cron` has the sweep look for pushes that need a worker.
         "SWEEP_INTERVAL": _positive_int("SWEEP_INTERVAL", "10"),
         # Sync runs: a running run whose worker has not written for this long is marked interrupted

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
 import secrets
 import time
 from dataclasses import dataclass
@@ -190,7 +191,7 @@ def enqueue_push(integration_id: int, *, at: datetime | None = None, attempt: in
         # a retry that arrives before its row is due is not claimed, so it goes a second late instead.
         at = at.replace(microsecond=0) + timedelta(seconds=2)
         job_id = f"{push_job_id(integration_id)}-retry-{attempt}"
-    options = dict(job_id=job_id, unique=True, job_timeout=job_timeout(calls=CALLS_PER_PUSH),
+    options = dict(job_id=job_id, unique=True, job_timeout=push_job_timeout(),
                    result_ttl=0, failure_ttl=24 * 3600, description=f"push order integration {integration_id}")
     try:
         for _ in range(2):
@@ -217,6 +218,75 @@ def enqueue_push(integration_id: int, *, at: datetime | None = None, attempt: in
 
 def push_job_id(integration_id: int) -> str:
     return f"push-{integration_id}"
+
+
+def push_job_timeout() -> int:
+    """One push's calls, plus the time the job may go on with the account's waiting orders."""
+    return job_timeout(calls=CALLS_PER_PUSH) + int(current_app.config["PUSH_DRAIN_SECONDS"])
+
+
+def push_and_send_waiting(integration_id: int) -> str:
+    """``run_push``, then, while ``PUSH_DRAIN_SECONDS`` allow, the same account's other queued orders.
+
+    A backlog (Resume on a paused account, Redis back after an outage, a burst of orders) would
+    otherwise cost a job each, and RQ's bookkeeping of a job is as much work as the push itself.
+    Each order still goes through ``run_push`` and its claim, one call at a time, so nothing can be
+    sent twice; its own job, if still waiting in the queue, is taken out of it (if a worker
+    already took it, the claim turns it away). The first push that does not end in PressWise
+    (a failure, a paused account) stops the round: its jobs take it from there.
+    """
+    started = time.monotonic()
+    state = run_push(integration_id)
+    drain_seconds = current_app.config["PUSH_DRAIN_SECONDS"]
+    if state not in SENT or not drain_seconds:
+        return state
+    account_id = db.session.scalar(select(OrderIntegration.account_id).where(OrderIntegration.id == integration_id))
+    while time.monotonic() - started < drain_seconds:
+        # Not the rows that must be reconciled first (a sync run's among them: its own threads send those).
+        waiting = db.session.scalars(
+            select(OrderIntegration.id)
+            .where(OrderIntegration.account_id == account_id, OrderIntegration.state == PushState.QUEUED.value,
+                   OrderIntegration.reconcile_first.is_(False))
+            .limit(DRAIN_CANDIDATES)).all()
+        commit()
+        if not waiting:
+            break
+        next_id = random.choice(waiting)
+        next_state = run_push(next_id)
+        if next_state in SENT:
+            _take_out_of_the_queue(next_id)
+        elif next_state != "not claimed":  # taken meanwhile by another worker: try another
+            break
+    return state
+
+
+SENT = (PushState.PUSHED.value, PushState.ADOPTED.value)
+# Drawn at random from this many waiting rows, so workers draining one account
+# at once seldom pick the same row (the claim would turn one away, after it read the row for nothing).
+DRAIN_CANDIDATES = 64
+
+
+# Delete a job only if it is still waiting in the queue list: LREM is atomic against a worker's
+# dequeue (which moves the ID out of that list), and a job waiting there is in no RQ registry yet.
+_DELETE_IF_WAITING = """
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
+    redis.call('DEL', KEYS[2], KEYS[3])
+    return 1
+end
+return 0
+"""
+
+
+def _take_out_of_the_queue(integration_id: int) -> None:
+    """Delete the row's waiting job, unless a worker already took it (then the claim turns it away)."""
+    from rq.job import Job
+
+    queue = task_queue("push")
+    job = Job(push_job_id(integration_id), connection=queue.connection)
+    try:
+        queue.connection.eval(_DELETE_IF_WAITING, 3, queue.key, job.key, job.dependents_key, job.id)
+    except (RedisError, OSError) as error:  # the job runs later and finds the row sent
+        log.info("push %s: its waiting job stays (%s)", integration_id, error)
 
 
 def pending_push_jobs(integration_ids: list[int]) -> set[int]:
