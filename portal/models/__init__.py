@@ -7,7 +7,6 @@ from portal.models.sync import SyncOutcome, SyncRun
 from portal.models.tenancy import AdminUser, Subscriber
 
 
-
 def schema_filter_for(dialect_name: str):
     """Alembic's ``include_object`` for one database: leaves out what the models mark as another
     database's only (``info={"only_on": ...}``), so `flask db check` agrees on SQLite and PostgreSQL."""

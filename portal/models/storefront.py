@@ -17,8 +17,8 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     event,
-    inspect,
     func,
+    inspect,
     or_,
     true,
 )
