@@ -11,7 +11,7 @@ import pytest
 from redis import Redis
 
 from portal.extensions import db
-from portal.integration.slots import _ACQUIRE, CallSlots
+from portal.integration.slots import _ACQUIRE, CallSlots, CappedPartner
 from portal.partners.base import PartnerTransientError
 from portal.queue import redis_connection
 from tests import factories
@@ -114,3 +114,46 @@ def test_the_cap_holds_across_a_sync_run_and_single_pushes(app, rq_worker, logge
     for order in singles:
         assert wait_for_push(order, account).state == "pushed" and len(partner_orders_for(presswise, order)) == 1
     assert presswise.state()["peak_waiting_calls"] == 2
+
+
+class _Recorder:
+    """A partner client whose one call records how many are in flight at once."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.lock, self.now, self.peak, self.calls = seconds, threading.Lock(), 0, 0, 0
+
+    def test_connection(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        time.sleep(self.seconds)
+        with self.lock:
+            self.now -= 1
+            self.calls += 1
+
+
+def test_clients_sharing_a_turn_make_one_call_at_a_time(app):
+    """A backlog round's two lanes share a turn: the account's cap allows 4 calls, the turn one."""
+    recorder, turn = _Recorder(0.02), threading.Lock()
+    clients = [CappedPartner(recorder, _slots(9005, 4), turn=turn) for _ in range(2)]
+
+    def lane(client):
+        for _ in range(10):
+            client.test_connection()
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lane, clients))
+    assert (recorder.calls, recorder.peak) == (20, 1)
+    assert not turn.locked()
+
+
+def test_a_call_waiting_for_its_turn_past_its_lease_is_not_made(app):
+    recorder, turn = _Recorder(0), threading.Lock()
+    client = CappedPartner(recorder, _slots(9006, 4), turn=turn, calls_end_by=time.monotonic() + 1.2, call_deadline=1)
+    turn.acquire()  # the other lane's call, still under way
+    try:
+        with pytest.raises(PartnerTransientError, match="nothing was sent"):
+            client.test_connection()
+    finally:
+        turn.release()
+    assert recorder.calls == 0

@@ -3,7 +3,8 @@ sent by the jobs that find it: after its own order, a push job goes on with the 
 waiting orders for PUSH_DRAIN_SECONDS, each through the same claim, and takes their jobs out of
 the queue. Two workers doing that over 200 orders at once: 200 orders in PressWise, none twice,
 and far fewer jobs run than orders sent (that is the point: RQ's bookkeeping per job costs as
-much as a push). A failure stops a job's round; the order's own job takes it from there."""
+much as a push). A round's two lanes take turns at the partner: a worker still makes one call at
+a time. A failure stops a job's round; the order's own job takes it from there."""
 
 from __future__ import annotations
 
@@ -78,6 +79,7 @@ def test_two_workers_send_a_backlog_of_200_orders_once_each_with_far_fewer_jobs(
     assert len(presswise.calls("add_purchase_order")) == ORDERS
     assert {row.state for row in rows} == {"pushed"}
     assert all(row.attempt_count == 1 for row in rows), "a row was claimed twice"
+    assert presswise.state()["peak_waiting_calls"] <= 2, "more calls at once than workers"
     # Jobs kept with result_ttl=120 are the ones that ran; a job taken out of the queue is gone.
     assert jobs_run < ORDERS // 4, f"{jobs_run} jobs ran for {ORDERS} orders: the backlog was not sent by rounds"
 
@@ -85,6 +87,7 @@ def test_two_workers_send_a_backlog_of_200_orders_once_each_with_far_fewer_jobs(
 def test_a_failure_stops_the_round_and_leaves_the_rest_to_their_jobs(app, pushing_site, presswise, tmp_path):
     """PressWise refuses one order of the backlog as invalid: that order fails with the field named,
     and every other order is still sent once (by a round, or by its own job)."""
+    presswise.set_latency(20)  # long enough for the lanes' calls to meet, were they not taking turns
     base = f"push-backlog-{os.getpid()}-{time.monotonic_ns()}"
     ids, queue, connection = _queue_backlog(app, pushing_site, base, 20, invalid=6)
     worker = WorkerProcess(tmp_path / "worker.log", env={"RQ_QUEUE": base}, args=("--no-fork",))
@@ -103,3 +106,4 @@ def test_a_failure_stops_the_round_and_leaves_the_rest_to_their_jobs(app, pushin
     assert failed[0].id == ids[6]
     numbers = [o["order"]["source_order_id"] for o in presswise.orders()]
     assert len(numbers) == len(set(numbers)) == 19
+    assert presswise.state()["peak_waiting_calls"] == 1, "one worker, one call at a time"

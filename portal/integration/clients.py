@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import current_app
 
 from portal.domain.account_health import CallOutcome, classify
@@ -31,7 +33,8 @@ def job_timeout(calls: int) -> int:
     return int(calls * call_deadline()) + 15
 
 
-def partner_client(account: EmbeddedServicesAccount, *, bulk: bool = False, calls_end_by: float | None = None) -> Partner:
+def partner_client(account: EmbeddedServicesAccount, *, bulk: bool = False, calls_end_by: float | None = None,
+                   turn: threading.Lock | None = None) -> Partner:
     """The account's client; each connection it opens is checked against the URL rules again.
 
     The URL was checked when saved, but its host's DNS answer may differ when the call is
@@ -39,12 +42,13 @@ def partner_client(account: EmbeddedServicesAccount, *, bulk: bool = False, call
     Every call takes one of the account's call slots first (``account_slots``): ``bulk``
     callers (sync runs) give way to single pushes waiting for one.
     ``calls_end_by`` (``time.monotonic()``): no call starts that could end after it (a push's lease).
+    ``turn``: clients sharing this lock make one call at a time (see ``CappedPartner``).
     Raises ``portal.crypto.SecretUnreadable`` when the stored secrets cannot be decrypted.
     """
     rules = PartnerUrlRules.from_config(current_app.config)
     client = client_for(account.partner, account.partner_settings(), partner_timeouts(), address_guard=rules.guard())
     return CappedPartner(client, account_slots(account, bulk=bulk), bulk=bulk, calls_end_by=calls_end_by,
-                         call_deadline=call_deadline())
+                         call_deadline=call_deadline(), turn=turn)
 
 
 def account_slots(account: EmbeddedServicesAccount, *, bulk: bool = False) -> CallSlots:

@@ -25,6 +25,7 @@ import functools
 import logging
 import random
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -221,8 +222,10 @@ def push_job_id(integration_id: int) -> str:
 
 
 def push_job_timeout() -> int:
-    """One push's calls, plus the time the job may go on with the account's waiting orders."""
-    return job_timeout(calls=CALLS_PER_PUSH) + int(current_app.config["PUSH_DRAIN_SECONDS"])
+    """The job's own push, the time it may go on with the account's waiting orders, and the last push
+    of that round (started just before the round ends, it may also wait for the other lane's calls).
+    Only a backstop: every call ends by its claim's lease whatever the job's timeout."""
+    return job_timeout(calls=3 * CALLS_PER_PUSH) + int(current_app.config["PUSH_DRAIN_SECONDS"])
 
 
 def push_and_send_waiting(integration_id: int) -> str:
@@ -230,10 +233,14 @@ def push_and_send_waiting(integration_id: int) -> str:
 
     A backlog (Resume on a paused account, Redis back after an outage, a burst of orders) would
     otherwise cost a job each, and RQ's bookkeeping of a job is as much work as the push itself.
-    Each order still goes through ``run_push`` and its claim, one call at a time, so nothing can be
-    sent twice; its own job, if still waiting in the queue, is taken out of it (if a worker
-    already took it, the claim turns it away). The first push that does not end in PressWise
-    (a failure, a paused account) stops the round: its jobs take it from there.
+    Each order still goes through ``run_push`` and its claim, so nothing can be sent twice; its own
+    job, if still waiting in the queue, is taken out of it (if a worker already took it, the claim
+    turns it away). The first push that does not end in PressWise (a failure, a paused account)
+    stops the round: its jobs take it from there.
+
+    The round runs in two lanes (this thread and one more) that take turns at the partner: one
+    call at a time, as for a single push, while the other lane reads, claims and records its own
+    push in the database. The partner's latency then hides the rest of the work.
     """
     started = time.monotonic()
     state = run_push(integration_id)
@@ -241,27 +248,61 @@ def push_and_send_waiting(integration_id: int) -> str:
     if state not in SENT or not drain_seconds:
         return state
     account_id = db.session.scalar(select(OrderIntegration.account_id).where(OrderIntegration.id == integration_id))
-    while time.monotonic() - started < drain_seconds:
-        # Not the rows that must be reconciled first (a sync run's among them: its own threads send those).
-        waiting = db.session.scalars(
-            select(OrderIntegration.id)
-            .where(OrderIntegration.account_id == account_id, OrderIntegration.state == PushState.QUEUED.value,
-                   OrderIntegration.reconcile_first.is_(False))
-            .limit(DRAIN_CANDIDATES)).all()
-        commit()
-        if not waiting:
-            break
-        next_id = random.choice(waiting)
-        next_state = run_push(next_id)
-        if next_state in SENT:
-            _take_out_of_the_queue(next_id)
-        elif next_state != "not claimed":  # taken meanwhile by another worker: try another
-            break
+    commit()
+    backlog = _BacklogRound(account_id, ends_at=started + drain_seconds)
+    other_lane = threading.Thread(target=backlog.lane_in_app_context, args=(current_app._get_current_object(),),
+                                  name=f"push-backlog-{integration_id}", daemon=True)
+    other_lane.start()
+    try:
+        backlog.lane()
+    finally:
+        other_lane.join()
     return state
 
 
+class _BacklogRound:
+    """The account's queued orders, sent by lanes that share one turn at the partner."""
+
+    def __init__(self, account_id: int, ends_at: float):
+        self.account_id = account_id
+        self.ends_at = ends_at
+        self.turn = threading.Lock()
+        self.stopped = threading.Event()
+
+    def lane(self) -> None:
+        while not self.stopped.is_set() and time.monotonic() < self.ends_at:
+            # Not the rows that must be reconciled first (a sync run's among them: its own threads send those).
+            waiting = db.session.scalars(_waiting_rows(), {"account_id": self.account_id}).all()
+            commit()
+            if not waiting:
+                return
+            next_id = random.choice(waiting)
+            next_state = run_push(next_id, turn=self.turn)
+            if next_state in SENT:
+                _take_out_of_the_queue(next_id)
+            elif next_state != "not claimed":  # taken meanwhile by another worker or lane: try another
+                self.stopped.set()
+
+    def lane_in_app_context(self, app) -> None:
+        with app.app_context():
+            try:
+                self.lane()
+            except Exception:  # a claimed row is recovered by the sweep when its lease runs out
+                log.exception("push backlog lane of account %s stopped", self.account_id)
+                self.stopped.set()
+
+
+@functools.cache
+def _waiting_rows():
+    row = OrderIntegration
+    return (select(row.id)
+            .where(row.account_id == bindparam("account_id"), row.state == PushState.QUEUED.value,
+                   row.reconcile_first.is_(False))
+            .limit(DRAIN_CANDIDATES))
+
+
 SENT = (PushState.PUSHED.value, PushState.ADOPTED.value)
-# Drawn at random from this many waiting rows, so workers draining one account
+# Drawn at random from this many waiting rows, so lanes draining one account
 # at once seldom pick the same row (the claim would turn one away, after it read the row for nothing).
 DRAIN_CANDIDATES = 64
 
@@ -329,7 +370,7 @@ class Claim:
 
 def lease_seconds() -> float:
     configured = current_app.config.get("PUSH_LEASE_SECONDS") or 0
-    # Longer than the job may run: RQ stops the job first, then the lease lets another take over.
+    # Longer than one push may take: its calls end first (``calls_end_by``), then the lease lets another take over.
     return configured or job_timeout(calls=CALLS_PER_PUSH) + 30
 
 
@@ -414,11 +455,11 @@ def _site_link():
                                   SiteLink.account_id == bindparam("account_id"))
 
 
-def run_push(integration_id: int, *, bulk: bool = False) -> str:
+def run_push(integration_id: int, *, bulk: bool = False, turn: threading.Lock | None = None) -> str:
     """One attempt at getting the row's order into PressWise; returns the row's state afterwards.
 
     ``bulk``: part of a sync run, whose calls give way to single pushes waiting for a call slot
-    (``portal.integration.slots``).
+    (``portal.integration.slots``). ``turn``: shared by a backlog round's lanes (one call at a time).
 
     The row, its order (with items and customer) and its account are read once, up front; no
     transaction stays open while the partner is called, and loaded objects are not expired by
@@ -448,7 +489,8 @@ def run_push(integration_id: int, *, bulk: bool = False) -> str:
         return "not claimed"
     try:
         # Every call ends while the lease holds (a margin for clocks): past it, another worker may take over.
-        client = partner_client(account, bulk=bulk, calls_end_by=claiming_at + lease_seconds() - LEASE_MARGIN_SECONDS)
+        client = partner_client(account, bulk=bulk, calls_end_by=claiming_at + lease_seconds() - LEASE_MARGIN_SECONDS,
+                                turn=turn)
     except SecretUnreadable:
         _release_waiting(taken, account, "The stored password cannot be decrypted with the configured keys. "
                                          "Enter the password and authorization code again, then press Resume.")

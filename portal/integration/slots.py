@@ -157,20 +157,38 @@ class CappedPartner:
     ``calls_end_by`` (a ``time.monotonic()`` moment) with ``call_deadline``: no call starts unless it
     would end by then. A push's claim is a lease; a call still under way when it runs out could
     meet the call of whoever took the claim over, and the order would be sent twice.
+    ``turn``: a lock the clients of one backlog round share, so it makes one call at a time.
     """
 
     def __init__(self, client, slots: CallSlots, *, bulk: bool = False, calls_end_by: float | None = None,
-                 call_deadline: float = 0.0):
+                 call_deadline: float = 0.0, turn: threading.Lock | None = None):
         self._client = client
         self._slots = slots
         self._bulk = bulk
         self._calls_end_by = calls_end_by
         self._call_deadline = call_deadline
+        self._turn = turn
 
     def _capped(self, name: str, *args, **kwargs):
-        with self._slots.slot(bulk=self._bulk, max_wait=self._spare_seconds()):
-            self._spare_seconds()  # the slot may have come just too late
-            return getattr(self._client, name)(*args, **kwargs)
+        with self._taking_turn():
+            with self._slots.slot(bulk=self._bulk, max_wait=self._spare_seconds()):
+                self._spare_seconds()  # the slot may have come just too late
+                return getattr(self._client, name)(*args, **kwargs)
+
+    @contextmanager
+    def _taking_turn(self):
+        """With ``turn``: wait for it (no longer than the call may still wait), so callers sharing it
+        make one call at a time."""
+        if self._turn is None:
+            yield
+            return
+        spare = self._spare_seconds()
+        if not self._turn.acquire(timeout=self._slots.max_wait if spare is None else spare):
+            raise PartnerTransientError("Another call of this worker took too long to end; nothing was sent")
+        try:
+            yield
+        finally:
+            self._turn.release()
 
     def _spare_seconds(self) -> float | None:
         """How long a call may still wait before it starts (None: as long as the slots allow)."""
