@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/sync_throughput.py            # 2,000 orders, 50 ms, cap 8, SQLite and PostgreSQL
     .venv/bin/python bench/sync_throughput.py --orders 500 --latency 20 --postgres none
+    .venv/bin/python bench/sync_throughput.py --no-sqlite
 
 For each database (SQLite in a temporary folder; PostgreSQL when it answers, in a database
 dropped and created again) it builds a throwaway portal from the migrations with ``--orders``
@@ -236,6 +237,7 @@ def main() -> int:
     parser.add_argument("--cap", type=int, default=8, help="the account's partner calls at once")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
                         help="PostgreSQL URL whose database is dropped and recreated; 'none' to skip")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
 
     from portal import embedded_redis
@@ -250,7 +252,8 @@ def main() -> int:
           "| worker CPU s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     try:
-        throughput("sqlite", f"sqlite:///{folder / 'bench.db'}", args, folder, redis_url, emulator)
+        if not args.no_sqlite:
+            throughput("sqlite", f"sqlite:///{folder / 'bench.db'}", args, folder, redis_url, emulator)
         if args.postgres.lower() != "none" and _recreate_postgres(args.postgres):
             throughput("postgresql", args.postgres, args, folder, redis_url, emulator)
     finally:

@@ -216,4 +216,8 @@ def _engine_options(database_url: str) -> dict:
         # Web, worker and tests share one SQLite file: wait for locks instead of failing.
         return {"connect_args": {"timeout": 30}}
     # Stale connections are found by portal._ping_connections_after_idle instead of pool_pre_ping.
-    return {}
+    # A sync run's threads (twice the account's call cap) and a push round's lanes each need a
+    # connection at moments: with SQLAlchemy's default of 5 kept, the others were opened and closed
+    # again all the time (877 PostgreSQL sessions, a backend process each, for one 2,000-order run).
+    # Connections open only when needed, so a web process keeps the few it uses.
+    return {"pool_size": _positive_int("DATABASE_POOL_SIZE", "20"), "max_overflow": 10}

@@ -141,3 +141,14 @@ def test_wsgi_trusts_forwarded_headers_only_when_told(monkeypatch):
     monkeypatch.setattr(security, "PUBLIC_ENDPOINTS", security.PUBLIC_ENDPOINTS | {"address"})
     assert client_address(plain) == {"addr": "10.0.0.2", "scheme": "http"}
     assert client_address(proxied) == {"addr": "203.0.113.9", "scheme": "https"}
+
+
+def test_postgresql_keeps_a_pool_as_large_as_a_sync_run_needs(monkeypatch, tmp_path):
+    """A sync run's threads share one process's pool: too small a pool opens and closes connections all the time."""
+    _production(monkeypatch, DATABASE_POOL_SIZE=None)
+    assert load_settings({"INSTANCE_PATH": str(tmp_path)})["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 20
+    _production(monkeypatch, DATABASE_POOL_SIZE="40")
+    assert load_settings({"INSTANCE_PATH": str(tmp_path)})["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 40
+    _production(monkeypatch, DATABASE_POOL_SIZE="many")
+    with pytest.raises(ConfigurationError, match="DATABASE_POOL_SIZE"):
+        load_settings({"INSTANCE_PATH": str(tmp_path)})
