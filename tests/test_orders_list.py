@@ -194,6 +194,29 @@ def test_pagination_keeps_filters(app, logged_in, subscriber):
     assert numbers(past_the_end) == ["70001", "70000"]
 
 
+@pytest.mark.parametrize("args", [{}, {"payment": "paid"}], ids=["total-from-the-partner-counts", "total-counted"])
+def test_every_page_holds_its_slice_of_the_list_newest_first(app, logged_in, subscriber, args):
+    """Pages in the second half are read from the oldest end: walked page by page, each shows exactly
+    its slice, ties in time broken by ID as on the first pages, and none is lost or shown twice."""
+    app.config["ORDERS_PER_PAGE"] = 4
+    site = factories.site(subscriber)
+    user = factories.site_user(site)
+    start = utcnow() - timedelta(days=3)
+    orders = [factories.order(site, user=user, number=f"9{n:04d}", paid=True,
+                              placed_at=start + timedelta(minutes=n // 2 if n < 10 else n))  # five ties
+              for n in range(22)]
+    orders.append(factories.order(site, user=user, number="99999", paid=False, placed_at=start + timedelta(minutes=7)))
+    db.session.commit()
+    listed = [order for order in orders if not args or order.payment_status == "paid"]
+    expected = [order.number for order in sorted(listed, key=lambda o: (o.placed_at, o.id), reverse=True)]
+
+    pages = [numbers(logged_in.get("/orders/", query_string={**args, "page": page})) for page in range(1, 7)]
+
+    assert [len(page) for page in pages] == [4, 4, 4, 4, 4, len(listed) - 20]
+    assert sum(pages, []) == expected
+    assert numbers(logged_in.get("/orders/", query_string={**args, "page": 7})) == pages[-1], "past the end: the last"
+
+
 def test_page_window_with_gaps(app, logged_in, subscriber):
     app.config["ORDERS_PER_PAGE"] = 1
     site = factories.site(subscriber)

@@ -257,18 +257,23 @@ def orders_page(base: Select, filters: OrderFilters, page: int, per_page: int, *
         total = db.session.execute(filtered.with_only_columns(func.count(Order.id)).order_by(None)).scalar_one()
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    rows = db.session.execute(
-        filtered.options(
-            contains_eager(Order.site),
-            selectinload(Order.site_user),
-            selectinload(Order.items),
-            selectinload(Order.integrations).selectinload(OrderIntegration.account),
-        )
-        .order_by(Order.placed_at.desc(), Order.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    start, end = (page - 1) * per_page, min(page * per_page, total)  # newest first
+    loaded = filtered.options(
+        contains_eager(Order.site),
+        selectinload(Order.site_user),
+        selectinload(Order.items),
+        selectinload(Order.integrations).selectinload(OrderIntegration.account),
     )
-    return OrdersPage(orders=list(rows.scalars().unique()), total=total, page=page, per_page=per_page)
+    if start <= total - end:
+        orders = list(db.session.execute(
+            loaded.order_by(Order.placed_at.desc(), Order.id.desc()).limit(per_page).offset(start)).scalars().unique())
+    else:
+        # Nearer the end: counted from the oldest, the database skips fewer rows (the last of
+        # 100,000 orders is an OFFSET of 0, not of 99,950).
+        orders = list(db.session.execute(
+            loaded.order_by(Order.placed_at.asc(), Order.id.asc()).limit(end - start).offset(total - end)
+        ).scalars().unique())[::-1]
+    return OrdersPage(orders=orders, total=total, page=page, per_page=per_page)
 
 
 def order_with_everything(base: Select, order_id: int) -> Select:
