@@ -255,6 +255,9 @@ def push_and_send_waiting(integration_id: int) -> str:
     other_lane.start()
     try:
         backlog.lane()
+    except BaseException:  # RQ's timeout among them: the other lane ends its push and starts no other
+        backlog.stopped.set()
+        raise
     finally:
         other_lane.join()
     return state
