@@ -13,7 +13,7 @@ import time
 
 from redis import Redis
 from rq import Queue
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.domain.push import Trigger
 from portal.extensions import db
@@ -21,7 +21,7 @@ from portal.integration.push import PUSH_JOB, push_job_id, request_push
 from portal.models import OrderIntegration
 from portal.queue import queue_names
 from tests import factories
-from tests.fixtures.push import WorkerProcess, wait_until
+from tests.fixtures.push import WorkerProcess, stop_workers_and_queue, wait_for_workers_to_settle
 
 ORDERS = 200
 
@@ -45,14 +45,6 @@ def _queue_backlog(app, pushing_site, base: str, count: int, invalid: int | None
     return ids, queue, connection
 
 
-def _unsettled(ids) -> int:
-    db.session.expire_all()
-    count = db.session.scalar(select(func.count()).select_from(OrderIntegration).where(
-        OrderIntegration.id.in_(ids), OrderIntegration.state.not_in(["pushed", "adopted", "failed"])))
-    db.session.commit()
-    return count
-
-
 def test_two_workers_send_a_backlog_of_200_orders_once_each_with_far_fewer_jobs(app, pushing_site, presswise,
                                                                                 tmp_path):
     presswise.set_latency(20)  # a job's round lasts long enough for the other worker to join in
@@ -63,14 +55,10 @@ def test_two_workers_send_a_backlog_of_200_orders_once_each_with_far_fewer_jobs(
     try:
         for worker in workers:
             worker.start()
-        wait_until(lambda: _unsettled(ids) == 0 and queue.count == 0, timeout=120, interval=0.25,
-                   message=lambda: f"backlog still under way; worker log: {workers[0].log_tail(1500)}")
+        wait_for_workers_to_settle(ids, queue, workers)
         jobs_run = sum(1 for job_id in (push_job_id(i) for i in ids) if connection.exists(f"rq:job:{job_id}"))
     finally:
-        for worker in workers:
-            worker.stop()
-        queue.delete(delete_jobs=True)
-        connection.close()
+        stop_workers_and_queue(workers, queue)
 
     numbers = [o["order"]["source_order_id"] for o in presswise.orders()]
     rows = db.session.scalars(select(OrderIntegration).where(OrderIntegration.id.in_(ids))).all()
@@ -89,16 +77,13 @@ def test_a_failure_stops_the_round_and_leaves_the_rest_to_their_jobs(app, pushin
     and every other order is still sent once (by a round, or by its own job)."""
     presswise.set_latency(20)  # long enough for the lanes' calls to meet, were they not taking turns
     base = f"push-backlog-{os.getpid()}-{time.monotonic_ns()}"
-    ids, queue, connection = _queue_backlog(app, pushing_site, base, 20, invalid=6)
+    ids, queue, _ = _queue_backlog(app, pushing_site, base, 20, invalid=6)
     worker = WorkerProcess(tmp_path / "worker.log", env={"RQ_QUEUE": base}, args=("--no-fork",))
     try:
         worker.start()
-        wait_until(lambda: _unsettled(ids) == 0 and queue.count == 0, timeout=60, interval=0.25,
-                   message=lambda: f"backlog still under way; worker log: {worker.log_tail(1500)}")
+        wait_for_workers_to_settle(ids, queue, [worker], timeout=60)
     finally:
-        worker.stop()
-        queue.delete(delete_jobs=True)
-        connection.close()
+        stop_workers_and_queue([worker], queue)
 
     rows = db.session.scalars(select(OrderIntegration).where(OrderIntegration.id.in_(ids))).all()
     failed = [row for row in rows if row.state == "failed"]

@@ -17,7 +17,7 @@ import time
 from redis import Redis
 from rq import Queue
 from rq.job import Job
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.domain.push import Trigger
 from portal.extensions import db
@@ -25,7 +25,7 @@ from portal.integration.push import PUSH_JOB, request_push
 from portal.models import OrderIntegration
 from portal.queue import queue_names
 from tests import factories
-from tests.fixtures.push import WorkerProcess, wait_until
+from tests.fixtures.push import WorkerProcess, stop_workers_and_queue, wait_for_workers_to_settle
 
 ORDERS = 200
 WORKERS = 2
@@ -56,23 +56,12 @@ def test_two_workers_racing_over_200_queued_orders_make_200_orders(app, pushing_
                                   result_ttl=120, pipeline=pipe)
             pipe.execute()
 
-        def settled() -> bool:
-            db.session.expire_all()
-            unsettled = db.session.scalar(select(func.count()).select_from(OrderIntegration).where(
-                OrderIntegration.id.in_(ids), OrderIntegration.state.not_in(["pushed", "adopted", "failed"])))
-            db.session.commit()
-            return unsettled == 0 and queue.count == 0
-
-        wait_until(settled, timeout=120, interval=0.25,
-                   message=lambda: f"pushes still under way; worker log: {workers[0].log_tail(1500)}")
+        wait_for_workers_to_settle(ids, queue, workers)
         elapsed = time.monotonic() - started
         outcomes = [job.return_value() if job else None for job in Job.fetch_many(
             [f"push-{i}-race-{d}" for i in ids for d in (1, 2)], connection=connection)]
     finally:
-        for worker in workers:
-            worker.stop()
-        queue.delete(delete_jobs=True)
-        connection.close()
+        stop_workers_and_queue(workers, queue)
 
     numbers = [o["order"]["source_order_id"] for o in presswise.orders()]
     duplicates = len(numbers) - len(set(numbers))
