@@ -284,6 +284,12 @@ def test_typing_a_search_narrows_the_list_in_place(logged_in_page, people):
     expect(page.get_by_label("Search")).to_have_value("")
     expect(page.locator("table.site-users tbody tr")).to_have_count(3)
 
+    # Choosing a site asks at once, in place (only the lists ask on "change", not the search box).
+    page.evaluate("window.stillTheSamePage = true")
+    page.select_option("#site", label="North store")
+    expect(page.locator("table.site-users tbody tr")).to_have_count(2)
+    assert page.evaluate("window.stillTheSamePage") is True
+
 
 def test_payment_badges_read_the_same_on_every_page(logged_in, people):
     """One macro draws the badge: the orders list, the site overview and the user page agree."""
