@@ -175,7 +175,7 @@ def load_settings(overrides: dict | None = None) -> dict:
         "ORDERS_PER_PAGE": _positive_int("ORDERS_PER_PAGE", "50"),
         # Waits before the 2nd, 3rd, … attempt of a push that failed for a passing reason.
         "PUSH_RETRY_DELAYS": _retry_delays("PUSH_RETRY_DELAYS", "10,30,120,600,1800"),
-        # How long a claimed push belongs to its worker; 0: a little above the push job's timeout.
+        # How long a claimed push belongs to its worker; 0: a little above one push's calls' deadlines.
         "PUSH_LEASE_SECONDS": _non_negative_int("PUSH_LEASE_SECONDS", "0"),
         # After its own order, a push job sends the account's other queued orders for this long
         # (one job each would cost RQ's bookkeeping per order); 0 switches that off.

@@ -185,6 +185,7 @@ Index("ix_order_billing_email_trigram", func.lower(Order.__table__.c.billing_ema
       postgresql_using="gin", postgresql_ops={"billing_email_lower": "gin_trgm_ops"},
       info=POSTGRESQL_ONLY).ddl_if(dialect="postgresql")
 
+
 class OrderItem(db.Model):
     """One line of an order: a product with its options, quantity, shipping and approval."""
 
