@@ -458,8 +458,23 @@ def _site_link():
                                   SiteLink.account_id == bindparam("account_id"))
 
 
+@dataclass(frozen=True)
+class PushOutcome:
+    """What one attempt came to: the row's state afterwards (or "gone", "waiting", "not claimed"),
+    and, when this attempt knows them, the partner's order number and the reason it failed."""
+
+    state: str
+    partner_order_id: str | None = None
+    error: str | None = None
+
+
 def run_push(integration_id: int, *, bulk: bool = False, turn: threading.Lock | None = None) -> str:
-    """One attempt at getting the row's order into PressWise; returns the row's state afterwards.
+    """One attempt at getting the row's order into PressWise; returns the row's state afterwards."""
+    return attempt_push(integration_id, bulk=bulk, turn=turn).state
+
+
+def attempt_push(integration_id: int, *, bulk: bool = False, turn: threading.Lock | None = None) -> PushOutcome:
+    """One attempt at getting the row's order into PressWise (``run_push``), saying what it came to.
 
     ``bulk``: part of a sync run, whose calls give way to single pushes waiting for a call slot
     (``portal.integration.slots``). ``turn``: shared by a backlog round's lanes (one call at a time).
@@ -471,33 +486,34 @@ def run_push(integration_id: int, *, bulk: bool = False, turn: threading.Lock | 
     db.session().expire_on_commit = False
     row = db.session.scalars(_row_with_all_it_needs(), {"integration_id": integration_id}).unique().one_or_none()
     if row is None:
-        return "gone"
+        return PushOutcome("gone")
     if not PushState(row.state).in_progress:
-        return row.state
+        return PushOutcome(row.state, row.partner_order_id, row.last_error)
     account, order = row.account, row.order
     if not account.is_usable or not account.subscriber.embedded_services_authorized:
         # Paused, inactive, or Embedded Services withdrawn by staff: the row stays as it is, and
         # Resume (or Reactivate) hands it back.
-        return "waiting"
+        return PushOutcome("waiting", error=row.last_error)
     link = db.session.scalar(_site_link(), {"site_id": order.site_id, "account_id": account.id})
     problem = _why_it_cannot_be_sent(order, link)
     if problem is not None:
         _fail_unclaimed(row, problem)
-        return PushState.FAILED.value
+        return PushOutcome(PushState.FAILED.value, error=problem)
     customer_id = link.customer_id
 
     claiming_at = time.monotonic()
     taken = claim(integration_id)
     if taken is None:
-        return "not claimed"
+        return PushOutcome("not claimed")
     try:
         # Every call ends while the lease holds (a margin for clocks): past it, another worker may take over.
         client = partner_client(account, bulk=bulk, calls_end_by=claiming_at + lease_seconds() - LEASE_MARGIN_SECONDS,
                                 turn=turn)
     except SecretUnreadable:
-        _release_waiting(taken, account, "The stored password cannot be decrypted with the configured keys. "
-                                         "Enter the password and authorization code again, then press Resume.")
-        return "waiting"
+        reason = ("The stored password cannot be decrypted with the configured keys. "
+                  "Enter the password and authorization code again, then press Resume.")
+        _release_waiting(taken, account, reason)
+        return PushOutcome("waiting", error=reason)
     try:
         if taken.reconcile_first:
             found = client.find_orders(order.number, customer_id=customer_id)
@@ -507,7 +523,7 @@ def run_push(integration_id: int, *, bulk: bool = False, turn: threading.Lock | 
                                                         "adopted instead of sending it again.",
                         partner_order_id=oldest.partner_order_id, partner_status=oldest.status or None,
                         last_error=None, last_error_code=None, pushed_at=utcnow())
-                return PushState.ADOPTED.value
+                return PushOutcome(PushState.ADOPTED.value, oldest.partner_order_id)
         user_id = ensure_partner_user(client, order.site_user, account, customer_id) if order.site_user else None
         result = client.push_order(order, customer_id=customer_id, user_id=user_id)
     except PartnerError as error:
@@ -516,7 +532,7 @@ def run_push(integration_id: int, *, bulk: bool = False, turn: threading.Lock | 
             partner_order_id=result.partner_order_id, partner_job_ids=result.job_ids,
             partner_status=INITIAL_STATUSES.get(account.initial_status, account.initial_status),
             last_error=None, last_error_code=None, pushed_at=utcnow())
-    return PushState.PUSHED.value
+    return PushOutcome(PushState.PUSHED.value, result.partner_order_id)
 
 
 def _why_it_cannot_be_sent(order: Order, link: SiteLink | None) -> str | None:
@@ -550,7 +566,7 @@ def ensure_partner_user(client: Partner, site_user, account: EmbeddedServicesAcc
         UserIntegration.site_user_id == site_user.id, UserIntegration.account_id == account.id))
 
 
-def _record_failure(taken: Claim, account: EmbeddedServicesAccount, error: PartnerError) -> str:
+def _record_failure(taken: Claim, account: EmbeddedServicesAccount, error: PartnerError) -> PushOutcome:
     now = utcnow()
     decision = after_failure(error.next_step, attempts=taken.attempt, reconcile_first=taken.reconcile_first,
                              now=now, delays=current_app.config["PUSH_RETRY_DELAYS"])
@@ -572,7 +588,7 @@ def _record_failure(taken: Claim, account: EmbeddedServicesAccount, error: Partn
         _pause_account(account.id, outcome_of(error, account.partner_name))
     if decision.next_attempt_at is not None:
         enqueue_push(taken.integration_id, at=decision.next_attempt_at, attempt=taken.attempt)
-    return decision.state.value
+    return PushOutcome(decision.state.value, error=truncate(message))
 
 
 def _finish(taken: Claim, state: PushState, *, message: str, outcome=None, partner_code: str | None = None,

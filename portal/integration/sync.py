@@ -66,12 +66,13 @@ from portal.domain.sync import (
 from portal.extensions import db
 from portal.integration.clients import outcome_of, partner_client
 from portal.integration.push import (
+    PushOutcome,
     _retrying_locked,
+    attempt_push,
     commit,
     insert_ignoring_conflict,
     lease_seconds,
     request_pushes,
-    run_push,
 )
 from portal.models import (
     AdminUser,
@@ -639,40 +640,37 @@ class _Executor:
     def _push_task(self, order_id: int, integration_id: int) -> _Result:
         """One attempt on the same exactly-once path as every push (the claim decides who sends)."""
         with self.app.app_context():
-            state = run_push(integration_id, bulk=True)
-            if state == "not claimed":  # another worker holds it (a Push Order click, the sweep): let it finish
-                state = self._wait_until_settled(integration_id)
-            row = db.session.execute(
-                select(OrderIntegration.partner_order_id, OrderIntegration.last_error)
-                .where(OrderIntegration.id == integration_id)).one_or_none()
-            db.session.commit()
-        if row is None or state == "gone":
+            outcome = attempt_push(integration_id, bulk=True)
+            if outcome.state == "not claimed":  # another worker holds it (a Push Order click, the sweep): let it finish
+                outcome = self._wait_until_settled(integration_id)
+        state, partner_order_id = outcome.state, outcome.partner_order_id
+        if state == "gone":
             return _Result(order_id, Outcome.SKIPPED, "The order is gone.")
         if state == PushState.PUSHED.value:
-            return _Result(order_id, Outcome.PUSHED, f"PressWise order {row.partner_order_id}.", row.partner_order_id)
+            return _Result(order_id, Outcome.PUSHED, f"PressWise order {partner_order_id}.", partner_order_id)
         if state == PushState.ADOPTED.value:
-            return _Result(order_id, Outcome.ADOPTED, f"PressWise already had it as order {row.partner_order_id}: "
-                                                      "adopted, not sent again.", row.partner_order_id)
+            return _Result(order_id, Outcome.ADOPTED, f"PressWise already had it as order {partner_order_id}: "
+                                                      "adopted, not sent again.", partner_order_id)
         if state in ("waiting", PushState.QUEUED.value):  # the account is paused (maybe by this very attempt)
-            reason = row.last_error or f"“{self.account.name}” is paused or inactive."
+            reason = outcome.error or f"“{self.account.name}” is paused or inactive."
             return _Result(order_id, Outcome.FAILED, reason, stop=f"Stopped: the account cannot be used now. {reason}")
         if state in (PushState.RETRYING.value, PushState.UNKNOWN.value):
-            return _Result(order_id, Outcome.FAILED, row.last_error or state, partner_failure=True)
+            return _Result(order_id, Outcome.FAILED, outcome.error or state, partner_failure=True)
         if state == PushState.FAILED.value:
-            return _Result(order_id, Outcome.FAILED, row.last_error or "Failed.")
+            return _Result(order_id, Outcome.FAILED, outcome.error or "Failed.")
         return _Result(order_id, Outcome.SKIPPED, "Another worker is pushing it right now; it finishes on its own "
                                                   "(see the order).")
 
-    def _wait_until_settled(self, integration_id: int) -> str:
+    def _wait_until_settled(self, integration_id: int) -> PushOutcome:
         """Another worker holds the push's lease. Let it finish; if its lease runs out first (that
         worker died), take the push over: the claim then reconciles before sending anything."""
         deadline = time.monotonic() + lease_seconds() + 5
         while time.monotonic() < deadline and not self.stopping:
             time.sleep(0.2)
-            state = run_push(integration_id, bulk=True)
-            if state != "not claimed":
-                return state
-        return "not claimed"
+            outcome = attempt_push(integration_id, bulk=True)
+            if outcome.state != "not claimed":
+                return outcome
+        return PushOutcome("not claimed")
 
     def _status_task(self, order_id: int, partner_order_id: str, context: tuple) -> _Result | None:
         if self.stopping:
