@@ -157,3 +157,29 @@ def test_a_call_waiting_for_its_turn_past_its_lease_is_not_made(app):
     finally:
         turn.release()
     assert recorder.calls == 0
+
+
+def test_threads_that_give_up_waiting_leave_no_slot_taken(app):
+    """Many threads, a cap of 2, and waits so short that many give up: whatever the interleaving,
+    every slot is given back in Redis at the end and none was ever held beyond the cap."""
+    slots = _slots(9006, 2)
+    lock, now, peak, gave_up = threading.Lock(), [0], [0], [0]
+
+    def call(n):
+        try:
+            with slots.slot(bulk=True, max_wait=0.01 + (n % 7) * 0.005):
+                with lock:
+                    now[0] += 1
+                    peak[0] = max(peak[0], now[0])
+                time.sleep(0.01)
+                with lock:
+                    now[0] -= 1
+        except PartnerTransientError:
+            with lock:
+                gave_up[0] += 1
+
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(call, range(300)))
+    assert gave_up[0] > 0, "no thread gave up: the test did not exercise that path"
+    assert peak[0] == 2
+    assert slots.in_flight() == 0
