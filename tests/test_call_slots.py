@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from redis import Redis
@@ -27,22 +28,34 @@ def _slots(account_id: int, cap: int, **options) -> CallSlots:
     return slots
 
 
+class _InFlight:
+    """How many calls are inside at once, and the most there ever were."""
+
+    def __init__(self):
+        self.lock, self.now, self.peak = threading.Lock(), 0, 0
+
+    @contextmanager
+    def call(self, seconds: float):
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        time.sleep(seconds)
+        with self.lock:
+            self.now -= 1
+        yield
+
+
 def test_never_more_calls_in_flight_than_the_cap(app):
     slots = _slots(9001, 3)
-    lock, now, peak = threading.Lock(), [0], [0]
+    in_flight = _InFlight()
 
     def call(_):
-        with slots.slot(bulk=True):
-            with lock:
-                now[0] += 1
-                peak[0] = max(peak[0], now[0])
-            time.sleep(0.03)
-            with lock:
-                now[0] -= 1
+        with slots.slot(bulk=True), in_flight.call(0.03):
+            pass
 
     with ThreadPoolExecutor(10) as pool:
         list(pool.map(call, range(30)))
-    assert peak[0] == 3
+    assert in_flight.peak == 3
     assert slots.in_flight() == 0
 
 
@@ -163,23 +176,17 @@ def test_threads_that_give_up_waiting_leave_no_slot_taken(app):
     """Many threads, a cap of 2, and waits so short that many give up: whatever the interleaving,
     every slot is given back in Redis at the end and none was ever held beyond the cap."""
     slots = _slots(9006, 2)
-    lock, now, peak, gave_up = threading.Lock(), [0], [0], [0]
+    in_flight, gave_up = _InFlight(), []
 
     def call(n):
         try:
-            with slots.slot(bulk=True, max_wait=0.01 + (n % 7) * 0.005):
-                with lock:
-                    now[0] += 1
-                    peak[0] = max(peak[0], now[0])
-                time.sleep(0.01)
-                with lock:
-                    now[0] -= 1
+            with slots.slot(bulk=True, max_wait=0.01 + (n % 7) * 0.005), in_flight.call(0.01):
+                pass
         except PartnerTransientError:
-            with lock:
-                gave_up[0] += 1
+            gave_up.append(n)
 
     with ThreadPoolExecutor(12) as pool:
         list(pool.map(call, range(300)))
-    assert gave_up[0] > 0, "no thread gave up: the test did not exercise that path"
-    assert peak[0] == 2
+    assert gave_up, "no thread gave up: the test did not exercise that path"
+    assert in_flight.peak == 2
     assert slots.in_flight() == 0
