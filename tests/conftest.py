@@ -135,14 +135,31 @@ def _forget_failed_sign_ins() -> None:
 
 
 def _empty_all_tables() -> None:
+    """Every row gone and IDs from 1 again. On PostgreSQL a DELETE per table and a RESTART per
+    sequence take about 8 ms where one TRUNCATE … RESTART IDENTITY took about 40 (a new file per
+    table): over a thousand tests, half a minute of the PostgreSQL pass."""
+    tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as connection:
-        tables = list(reversed(db.metadata.sorted_tables))
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:  # as TRUNCATE did: a straggler's write ends (and is deleted) first, none comes after
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.exec_driver_sql(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
+        for table in tables:
+            connection.execute(table.delete())
+        if postgres:
+            for sequence in _postgres_sequences(connection):
+                connection.exec_driver_sql(f"ALTER SEQUENCE {sequence} RESTART")
+
+
+_SEQUENCES: list[str] = []
+
+
+def _postgres_sequences(connection) -> list[str]:
+    if not _SEQUENCES:
+        _SEQUENCES.extend(connection.exec_driver_sql(
+            "SELECT quote_ident(sequence_schema) || '.' || quote_ident(sequence_name) FROM information_schema.sequences"
+        ).scalars())
+    return _SEQUENCES
 
 
 def _forget_connection_tests() -> None:
