@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from portal.domain.push import Trigger
 from portal.extensions import db
-from portal.integration.push import request_push, run_push
 from portal.integration import sync
+from portal.integration.push import request_push, run_push
 from portal.integration.sync import start_scheduled_runs
 from portal.models import OrderItem, SiteLink, SyncRun
 from portal.models.types import utcnow
