@@ -16,10 +16,16 @@ PostgreSQL it does nothing and the caller's ``FOR UPDATE`` does the work.
 
 from __future__ import annotations
 
+import logging
+import time
+
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from portal.extensions import db
+
+log = logging.getLogger(__name__)
 
 # Connection execution option read by the "begin" listener below.
 SQLITE_BEGIN_IMMEDIATE = "portal_sqlite_begin_immediate"
@@ -48,3 +54,25 @@ def begin_serialized_write() -> None:
         return
     db.session.commit()
     db.session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+
+
+# --- short write transactions of jobs and runs -----------------------------------------------
+
+def commit() -> None:
+    """Commit the session, retrying as ``retrying_locked`` does."""
+    retrying_locked(db.session.commit)
+
+
+def retrying_locked(write, attempts: int = 5):
+    """Run a short write; on SQLite's "database is locked" (another process held the lock past the
+    busy timeout) roll back and try again, so it never reaches a person or a job's outcome."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except OperationalError as error:
+            if "locked" not in str(error).lower() or attempt == attempts:
+                raise
+            db.session.rollback()
+            log.warning("database locked, retrying the write (%s/%s)", attempt, attempts)
+            time.sleep(0.05 * 2 ** attempt)
+    return None

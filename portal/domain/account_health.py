@@ -117,6 +117,21 @@ def classify(failure: Failure | None, reason: str = "", partner_name: str = "The
     return CallOutcome(Outcome.REFUSED, say("refused the request"))
 
 
+def account_answered(failure: Failure | None) -> bool | None:
+    """What one call with the account says about the account itself, as pushes and sync runs see it.
+
+    True: the partner answered and took the credentials, even when it refused the request (an
+    invalid order, an unknown order number: the order's problem, not the account's). False: the
+    account's calls fail (no answer, no usable answer, no service at the URL, an address the
+    portal will not call). None: wrong credentials, which pause the account on a path of their own.
+    """
+    if failure is None or failure is Failure.REFUSED:
+        return True
+    if failure is Failure.WRONG_CREDENTIALS:
+        return None
+    return False
+
+
 def sentence(text: str) -> str:
     """``text`` ending with a full stop (unless it ends with one already, or with ? ! or …)."""
     text = text.rstrip()

@@ -33,7 +33,6 @@ from datetime import datetime, timedelta
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import and_, bindparam, case, insert, or_, select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from portal.crypto import SecretUnreadable
@@ -41,6 +40,7 @@ from portal.domain.account_health import CallOutcome, Outcome, truncate
 from portal.domain.orders import integration_holds, is_eligible
 from portal.domain.push import RESTARTABLE, PushState, Trigger, after_failure
 from portal.extensions import db
+from portal.integration.account_calls import call_signal, note_call
 from portal.integration.clients import job_timeout, outcome_of, partner_client
 from portal.models import (
     EmbeddedServicesAccount,
@@ -55,6 +55,7 @@ from portal.models.types import UTCDateTime, utcnow
 from portal.partners.base import Partner, PartnerError
 from portal.partners.presswise.mapping import INITIAL_STATUSES
 from portal.queue import redis_connection, task_queue
+from portal.transactions import commit, retrying_locked
 
 log = logging.getLogger(__name__)
 
@@ -388,7 +389,7 @@ def claim(integration_id: int, now: datetime | None = None) -> Claim | None:
     token = secrets.token_hex(16)
     commit()  # no read transaction may be open when the write starts (SQLite)
     # RETURNING hands back what the claim set, in the same statement (SQLite >= 3.35, PostgreSQL).
-    taken = _retrying_locked(lambda: db.session.connection().execute(_claim_statement(), {
+    taken = retrying_locked(lambda: db.session.connection().execute(_claim_statement(), {
         "integration_id": integration_id, "now": now, "token": token,
         "lease_until": now + timedelta(seconds=lease_seconds()),
     }).all())
@@ -523,6 +524,7 @@ def attempt_push(integration_id: int, *, bulk: bool = False, turn: threading.Loc
                                                         "adopted instead of sending it again.",
                         partner_order_id=oldest.partner_order_id, partner_status=oldest.status or None,
                         last_error=None, last_error_code=None, pushed_at=utcnow())
+                note_call(account.id, call_signal(None, account.partner_name))
                 return PushOutcome(PushState.ADOPTED.value, oldest.partner_order_id)
         user_id = ensure_partner_user(client, order.site_user, account, customer_id) if order.site_user else None
         result = client.push_order(order, customer_id=customer_id, user_id=user_id)
@@ -532,6 +534,7 @@ def attempt_push(integration_id: int, *, bulk: bool = False, turn: threading.Loc
             partner_order_id=result.partner_order_id, partner_job_ids=result.job_ids,
             partner_status=INITIAL_STATUSES.get(account.initial_status, account.initial_status),
             last_error=None, last_error_code=None, pushed_at=utcnow())
+    note_call(account.id, call_signal(None, account.partner_name))
     return PushOutcome(PushState.PUSHED.value, result.partner_order_id)
 
 
@@ -556,7 +559,7 @@ def ensure_partner_user(client: Partner, site_user, account: EmbeddedServicesAcc
         return known
     commit()  # no transaction stays open during the call
     created = client.create_user(site_user, customer_id=customer_id)
-    _retrying_locked(lambda: insert_ignoring_conflict(UserIntegration.__table__, {
+    retrying_locked(lambda: insert_ignoring_conflict(UserIntegration.__table__, {
         "site_user_id": site_user.id, "account_id": account.id, "partner_user_id": created.partner_user_id,
         "adopted": created.adopted, "created_at": utcnow(),
     }, ("site_user_id", "account_id")))
@@ -586,6 +589,8 @@ def _record_failure(taken: Claim, account: EmbeddedServicesAccount, error: Partn
             next_attempt_at=decision.next_attempt_at, reconcile_first=decision.reconcile_first)
     if decision.pause_account:
         _pause_account(account.id, outcome_of(error, account.partner_name))
+    else:
+        note_call(account.id, call_signal(error, account.partner_name))
     if decision.next_attempt_at is not None:
         enqueue_push(taken.integration_id, at=decision.next_attempt_at, attempt=taken.attempt)
     return PushOutcome(decision.state.value, error=truncate(message))
@@ -616,7 +621,7 @@ def _finish(taken: Claim, state: PushState, *, message: str, outcome=None, partn
         return True
 
     commit()
-    written = _retrying_locked(write)
+    written = retrying_locked(write)
     if not written:
         log.warning("push %s: lease lost before its outcome (%s) could be written", taken.integration_id, state.value)
     return written
@@ -648,7 +653,7 @@ def _fail_unclaimed(row: OrderIntegration, problem: str) -> None:
         return changed == 1
 
     commit()
-    _retrying_locked(write)
+    retrying_locked(write)
 
 
 def _release_waiting(taken: Claim, account: EmbeddedServicesAccount, reason: str) -> None:
@@ -668,25 +673,4 @@ def _pause_account(account_id: int, outcome: CallOutcome) -> None:
         db.session.commit()
 
     commit()
-    _retrying_locked(write)
-
-
-# --- short write transactions -----------------------------------------------------------
-
-def commit() -> None:
-    _retrying_locked(db.session.commit)
-
-
-def _retrying_locked(write, attempts: int = 5):
-    """Run a short write; on SQLite's "database is locked" (another process held the lock past the
-    busy timeout) roll back and try again, so it never reaches a person or a job's outcome."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return write()
-        except OperationalError as error:
-            if "locked" not in str(error).lower() or attempt == attempts:
-                raise
-            db.session.rollback()
-            log.warning("database locked, retrying the write (%s/%s)", attempt, attempts)
-            time.sleep(0.05 * 2 ** attempt)
-    return None
+    retrying_locked(write)

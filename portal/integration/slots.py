@@ -38,6 +38,11 @@ from portal.partners.base import PartnerTransientError
 
 log = logging.getLogger(__name__)
 
+
+class CallNotMade(PartnerTransientError):
+    """The portal did not start the call (no slot in time, or too little of a push's claim left):
+    nothing was sent, and the partner never saw it, so it says nothing about the account."""
+
 KEY_PREFIX = "portal:partner-calls"
 WAITING_TTL_MS = 1500  # a waiter that stops asking (its process died) counts no longer than this
 
@@ -96,7 +101,7 @@ class CallSlots:
 
     @contextmanager
     def slot(self, *, bulk: bool = False, max_wait: float | None = None):
-        """Hold one slot around a call. Raises ``PartnerTransientError`` (nothing was sent) when
+        """Hold one slot around a call. Raises ``CallNotMade`` (nothing was sent) when
         none frees up within ``max_wait`` seconds (the slots' own limit, or less)."""
         started = time.monotonic()
         limit = self.max_wait if max_wait is None else max(0.0, min(self.max_wait, max_wait))
@@ -115,8 +120,8 @@ class CallSlots:
     def in_flight(self) -> int:
         return int(self.connection.zcard(self.holders_key))
 
-    def _busy(self) -> PartnerTransientError:
-        return PartnerTransientError(f"More than {self.cap} calls to the partner were under way for {self.max_wait:g} s; "
+    def _busy(self) -> CallNotMade:
+        return CallNotMade(f"More than {self.cap} calls to the partner were under way for {self.max_wait:g} s; "
                                      "nothing was sent")
 
     def _acquire(self, bulk: bool, max_wait: float | None = None) -> str | None:
@@ -184,7 +189,7 @@ class CappedPartner:
             return
         spare = self._spare_seconds()
         if not self._turn.acquire(timeout=self._slots.max_wait if spare is None else spare):
-            raise PartnerTransientError("Another call of this worker took too long to end; nothing was sent")
+            raise CallNotMade("Another call of this worker took too long to end; nothing was sent")
         try:
             yield
         finally:
@@ -196,7 +201,7 @@ class CappedPartner:
             return None
         spare = self._calls_end_by - time.monotonic() - self._call_deadline
         if spare < 0:
-            raise PartnerTransientError("The claim on this push ran out before the call could be made; nothing was sent")
+            raise CallNotMade("The claim on this push ran out before the call could be made; nothing was sent")
         return spare
 
     def push_order(self, order, *, customer_id: str, user_id: str | None = None):

@@ -47,7 +47,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.crypto import SecretUnreadable
-from portal.domain.account_health import truncate
+from portal.domain.account_health import CallOutcome, truncate
 from portal.domain.orders import integration_holds
 from portal.domain.push import PushState, Trigger
 from portal.domain.status_mapping import StatusMap
@@ -64,12 +64,11 @@ from portal.domain.sync import (
     plan_status_update,
 )
 from portal.extensions import db
+from portal.integration.account_calls import call_signal, note_call
 from portal.integration.clients import outcome_of, partner_client
 from portal.integration.push import (
     PushOutcome,
-    _retrying_locked,
     attempt_push,
-    commit,
     insert_ignoring_conflict,
     lease_seconds,
     request_pushes,
@@ -87,6 +86,7 @@ from portal.models import (
 )
 from portal.models.sync import active_key
 from portal.models.types import utcnow
+from portal.transactions import commit, retrying_locked
 from portal.partners.base import PartnerApiError, PartnerAuthError, PartnerError
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ def enqueue_run(run_id: int) -> bool:
     except (RedisError, OSError) as error:
         log.warning("could not enqueue sync run %s (the sweep will): %s", run_id, error)
         return False
-    _retrying_locked(lambda: db.session.execute(update(SyncRun).where(SyncRun.id == run_id).values(job_id=job_id)))
+    retrying_locked(lambda: db.session.execute(update(SyncRun).where(SyncRun.id == run_id).values(job_id=job_id)))
     commit()
     return True
 
@@ -199,12 +199,12 @@ def enqueue_run(run_id: int) -> bool:
 def cancel_run(run: SyncRun) -> bool:
     """Ask the run to stop: a queued one stops at once, a running one after the orders under way."""
     now = utcnow()
-    cancelled_queued = _retrying_locked(lambda: db.session.execute(
+    cancelled_queued = retrying_locked(lambda: db.session.execute(
         update(SyncRun).where(SyncRun.id == run.id, SyncRun.state == RunState.QUEUED.value)
         .values(state=RunState.CANCELLED.value, active_key=None, cancel_requested_at=now, finished_at=now,
                 message="Cancelled before a worker started it.")
     ).rowcount)
-    asked = cancelled_queued or _retrying_locked(lambda: db.session.execute(
+    asked = cancelled_queued or retrying_locked(lambda: db.session.execute(
         update(SyncRun).where(SyncRun.id == run.id, SyncRun.state == RunState.RUNNING.value)
         .values(state=RunState.CANCELLING.value, cancel_requested_at=now)
     ).rowcount)
@@ -228,7 +228,7 @@ def resume_run(run: SyncRun) -> StartResult:
     if existing is not None:
         return StartResult(existing, started=False)
     try:
-        resumed = _retrying_locked(lambda: db.session.execute(
+        resumed = retrying_locked(lambda: db.session.execute(
             update(SyncRun).where(SyncRun.id == run.id, SyncRun.state.in_([s.value for s in RunState if s.resumable]))
             .values(state=RunState.QUEUED.value, active_key=active_key(run.site_id, run.account_id, run.kind),
                     resumed_count=SyncRun.resumed_count + 1, message=None, finished_at=None, cancel_requested_at=None)
@@ -259,14 +259,14 @@ def sweep_runs(now: datetime | None = None) -> RunSweepReport:
     now = now or utcnow()
     stale = now - timedelta(seconds=current_app.config["SYNC_STALE_SECONDS"])
     commit()
-    interrupted = _retrying_locked(lambda: db.session.execute(
+    interrupted = retrying_locked(lambda: db.session.execute(
         update(SyncRun).where(SyncRun.state == RunState.RUNNING.value, SyncRun.heartbeat_at < stale)
         .values(state=RunState.INTERRUPTED.value, active_key=None, owner_token=None,
                 message=f"Its worker stopped answering (last heard of at {stale:%Y-%m-%d %H:%M:%S} UTC or before). "
                         "Resume goes on where it stopped.")
     ).rowcount)
     # Someone asked it to stop, and its worker is gone: it stopped.
-    interrupted += _retrying_locked(lambda: db.session.execute(
+    interrupted += retrying_locked(lambda: db.session.execute(
         update(SyncRun).where(SyncRun.state == RunState.CANCELLING.value, SyncRun.heartbeat_at < stale)
         .values(state=RunState.CANCELLED.value, active_key=None, owner_token=None, finished_at=now)
     ).rowcount)
@@ -323,7 +323,7 @@ def start_scheduled_runs(now: datetime | None = None) -> list[int]:
     for link in due:
         schedule = Schedule(link.status_schedule)
         following = next_run_at(schedule, now, link.status_schedule_time)
-        taken = _retrying_locked(lambda: db.session.execute(
+        taken = retrying_locked(lambda: db.session.execute(
             update(SiteLink).where(SiteLink.id == link.id,
                                    SiteLink.status_schedule_next_at == link.status_schedule_next_at)
             .values(status_schedule_next_at=following).execution_options(synchronize_session=False)
@@ -352,7 +352,7 @@ def execute_run(run_id: int, *, progress: ProgressCallback | None = None) -> str
     token = secrets.token_hex(16)
     now = utcnow()
     commit()
-    claimed = _retrying_locked(lambda: db.session.execute(
+    claimed = retrying_locked(lambda: db.session.execute(
         update(SyncRun).where(SyncRun.id == run_id, SyncRun.state == RunState.QUEUED.value)
         .values(state=RunState.RUNNING.value, owner_token=token, heartbeat_at=now,
                 started_at=func.coalesce(SyncRun.started_at, now))
@@ -382,6 +382,7 @@ class _Result:
     stop: str | None = None  # stop the run with this message (the account was paused)
     status_answer: object | None = None  # status runs: applied in the next progress write
     context: tuple | None = None
+    signal: CallOutcome | None = None  # what the run's own call says about the account (pushes note theirs)
 
 
 class _Executor:
@@ -411,6 +412,8 @@ class _Executor:
         self.stop_message: str | None = None
         self.lost = False
         self.failures_in_a_row = 0
+        self.answered: CallOutcome | None = None  # since the last progress write: noted on the account
+        self.failing: CallOutcome | None = None
         self.failures_to_stop = max(CONSECUTIVE_FAILURES_TO_STOP, 3 * self.cap)
         self.last_write = time.monotonic()
         self.status_map = StatusMap(self.account.status_mapping)
@@ -479,6 +482,11 @@ class _Executor:
         self._maybe_write()
 
     def _record(self, result: _Result) -> None:
+        if result.signal is not None:
+            if result.signal.ok:
+                self.answered = result.signal
+            else:
+                self.failing = result.signal
         if result.partner_failure:
             self.failures_in_a_row += 1
             if self.failures_in_a_row >= self.failures_to_stop and self.stop_state is None:
@@ -618,7 +626,7 @@ class _Executor:
             return asked
 
         commit()
-        asked = _retrying_locked(ask)
+        asked = retrying_locked(ask)
         for order_id in batch:
             self._submit(order_id, self._push_task, order_id, asked[order_id].integration_id)
 
@@ -632,10 +640,12 @@ class _Executor:
             found = self.client.find_orders(number, customer_id=self.link.customer_id)
         except PartnerError as error:
             return self._partner_failure(order_id, error)
+        answered = call_signal(None, self.account.partner_name)
         if found:
             return _Result(order_id, Outcome.ADOPTED, f"PressWise already has it as order {found[0].partner_order_id}: "
-                                                      "it would be adopted, not sent.", found[0].partner_order_id)
-        return _Result(order_id, Outcome.PUSHED, "PressWise does not have it: it would be sent.")
+                                                      "it would be adopted, not sent.", found[0].partner_order_id,
+                           signal=answered)
+        return _Result(order_id, Outcome.PUSHED, "PressWise does not have it: it would be sent.", signal=answered)
 
     def _push_task(self, order_id: int, integration_id: int) -> _Result:
         """One attempt on the same exactly-once path as every push (the claim decides who sends)."""
@@ -680,13 +690,14 @@ class _Executor:
         except PartnerError as error:
             return self._partner_failure(order_id, error)
         return _Result(order_id, Outcome.UNCHANGED, partner_order_id=partner_order_id, status_answer=answer,
-                       context=context)
+                       context=context, signal=call_signal(None, self.account.partner_name))
 
     def _partner_failure(self, order_id: int, error: PartnerError) -> _Result:
         message = outcome_of(error, self.account.partner_name).message
         if isinstance(error, PartnerAuthError):
             return _Result(order_id, Outcome.FAILED, message, stop=self._pause_account(error))
-        return _Result(order_id, Outcome.FAILED, message, partner_failure=not isinstance(error, PartnerApiError))
+        return _Result(order_id, Outcome.FAILED, message, partner_failure=not isinstance(error, PartnerApiError),
+                       signal=call_signal(error, self.account.partner_name))
 
     def _pause_account(self, error: PartnerError) -> str:
         outcome = outcome_of(error, self.account.partner_name)
@@ -697,13 +708,13 @@ class _Executor:
                 account.pause(outcome.message)
                 db.session.commit()
 
-            _retrying_locked(write)
+            retrying_locked(write)
         return f"Stopped: {outcome.message} The account is paused; fix it, press Resume there, then resume this run."
 
     # -- writing progress --
 
     def _update(self, **values) -> int:
-        return _retrying_locked(lambda: db.session.execute(
+        return retrying_locked(lambda: db.session.execute(
             update(SyncRun).where(SyncRun.id == self.run_id, SyncRun.owner_token == self.token).values(**values)
         ).rowcount)
 
@@ -751,14 +762,21 @@ class _Executor:
             db.session.commit()
             return control
 
-        control = _retrying_locked(write)
+        control = retrying_locked(write)
         if control is None:
             log.warning("sync run %s: another executor owns it now; this one stops", self.run_id)
             self.lost = True
             return
+        self._note_calls()
         self._react(control)
         if self.progress is not None:
             self.progress(self._snapshot())
+
+    def _note_calls(self) -> None:
+        """The account's call history: failures first, so a batch the partner also answered ends healthy."""
+        failing, answered, self.failing, self.answered = self.failing, self.answered, None, None
+        note_call(self.account.id, failing)
+        note_call(self.account.id, answered)
 
     def _react(self, control) -> None:
         if self.stop_state is not None:
@@ -824,7 +842,7 @@ class _Executor:
     def finish(self, state: RunState, message: str | None) -> None:
         now = utcnow()
         commit()
-        _retrying_locked(lambda: db.session.execute(
+        retrying_locked(lambda: db.session.execute(
             update(SyncRun).where(SyncRun.id == self.run_id, SyncRun.owner_token == self.token)
             .values(state=state.value, active_key=None, owner_token=None, finished_at=now, heartbeat_at=now,
                     message=truncate(message, 500) if message else None)))
