@@ -37,6 +37,12 @@ def test_the_bar_reaches_done_without_a_reload_and_the_tracking_number_arrives(p
     assert progress.get_attribute("hx-trigger") is None, "done: no more polling"
     assert navigations == [], "the page was never reloaded"
     assert db.session.scalars(db.select(SyncRun)).one().state == "finished"
+    # The run's end refreshed the tab's history and the account's state (it was never tested before).
+    expect(page.locator("#recent-sync-runs .sync-run-row")).to_have_count(1)
+    expect(page.locator("#recent-sync-runs .sync-run-row").first).to_contain_text("Done")
+    link_id = pushing_site.link.id
+    expect(page.locator(f"#account-badge-{link_id} [data-account-state]")).to_have_attribute("data-account-state", "ok")
+    expect(page.locator(f"#account-calls-{link_id} .last-success")).not_to_have_text("Never")
 
     partner = integration_of(orders[0], pushing_site.account).partner_order_id
     presswise.set_latency(0)
@@ -46,6 +52,8 @@ def test_the_bar_reaches_done_without_a_reload_and_the_tracking_number_arrives(p
     page.get_by_role("button", name="Start Status Synchronization").click()
     expect(status.locator(".sync-state")).to_have_text("Done", timeout=30_000)
     expect(status.locator(".count-updated")).to_have_text("1 updated")
+    expect(page.locator("#recent-sync-runs .sync-run-row")).to_have_count(2)
+    assert navigations == []
 
     page.goto(f"/orders/{orders[0].id}")
     expect(page.locator(".shipments-table td.tracking")).to_have_text("1ZBROWSER001")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, desc, func, null, select
 from sqlalchemy.orm import contains_eager
@@ -134,8 +134,7 @@ def _start(site_id: int, link_id: int, kind: RunKind, *, dry_run: bool):
     message = (f"{kind.label}{' (dry run)' if run.dry_run else ''} started." if result.started
                else f"{kind.label} is already under way; here is that run.")
     if wants_fragment():
-        return render_template("accounts/_sync_progress.html", run=run, kind=kind, site_id=site.id,
-                               account_id=link.account_id, sync_message=message)
+        return _progress_fragment(run, sync_message=message, runs_changed=result.started)
     flash(message, "success" if result.started else "info")
     return redirect(url_for("accounts.sync_run", site_id=site.id, run_id=run.id))
 
@@ -146,8 +145,7 @@ def sync_progress(site_id: int, run_id: int):
     run = _run_or_404(site_id, run_id)
     if not wants_fragment():
         return redirect(url_for("accounts.sync_run", site_id=site_id, run_id=run.id))
-    return render_template("accounts/_sync_progress.html", run=run, kind=RunKind(run.kind), site_id=site_id,
-                           account_id=run.account_id)
+    return _progress_fragment(run, runs_changed=not run.is_active)
 
 
 @bp.route("/sites/<id:site_id>/runs/<id:run_id>/cancel", methods=["POST"])
@@ -176,10 +174,23 @@ def resume_sync(site_id: int, run_id: int):
 
 def _after_action(run: SyncRun, message: str, *, error: bool = False, status: int = 200):
     if wants_fragment():
-        return render_template("accounts/_sync_progress.html", run=run, kind=RunKind(run.kind), site_id=run.site_id,
-                               account_id=run.account_id, sync_message=message, sync_error=error), status
+        return _progress_fragment(run, status, sync_message=message, sync_error=error, runs_changed=not error)
     flash(message, "error" if error else "success")
     return redirect(url_for("accounts.sync_run", site_id=run.site_id, run_id=run.id))
+
+
+def _progress_fragment(run: SyncRun, status: int = 200, *, runs_changed: bool, **context):
+    """A run's progress fragment. When a run started, stopped or ended (``runs_changed``) the answer
+    says so with the ``sync-runs-changed`` event, on which the tab's run history and the accounts'
+    call history refresh themselves (a poll of a run still under way does not: once a second)."""
+    response = make_response(render_template("accounts/_sync_progress.html", run=run, kind=RunKind(run.kind),
+                                             site_id=run.site_id, account_id=run.account_id, **context), status)
+    if runs_changed:
+        response.headers["HX-Trigger"] = RUNS_CHANGED
+    return response
+
+
+RUNS_CHANGED = "sync-runs-changed"
 
 
 # --- reading runs afterwards ---------------------------------------------------------------------
