@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import logging
+import re
 import signal
 import time
 
@@ -50,6 +52,7 @@ def worker_command(burst: bool, kinds: tuple[str, ...], fork: bool, redis_timeou
         raise click.ClickException(str(error)) from error
 
     preload_job_modules()
+    quiet_routine_jobs(logging.getLogger("rq.worker"))
     worker_class = Worker if fork else SimpleWorker
     log = logging.getLogger("portal.worker")
     while True:
@@ -69,6 +72,40 @@ def worker_command(burst: bool, kinds: tuple[str, ...], fork: bool, redis_timeou
         signal.signal(signal.SIGINT, signal.default_int_handler)
         time.sleep(1)
         wait_for_redis(url)
+
+
+# What ``flask cron`` enqueues every few seconds (portal/cron.py).
+ROUTINE_JOBS = ("jobs.push.sweep", "jobs.sync.sweep", "jobs.sync.start_scheduled")
+_JOB_ID = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+
+
+class QuietRoutineJobs(logging.Filter):
+    """Leaves out RQ's INFO lines about the routine jobs: five per job, two jobs every 10 s, they
+    buried everything else under ``make run`` and in production logs. Their warnings and errors,
+    and what the jobs log themselves (a sweep that found work says so), still show.
+
+    RQ names the job's function on the line where it takes the job, next to its ID; the lines
+    after that (done, result kept) name only the ID, so the IDs are remembered for them.
+    """
+
+    def __init__(self, routine: tuple[str, ...] = ROUTINE_JOBS):
+        super().__init__()
+        self.calls = tuple(f"{name}(" for name in routine)
+        self.job_ids: collections.deque[str] = collections.deque(maxlen=64)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        if any(call in message for call in self.calls):
+            self.job_ids.extend(_JOB_ID.findall(message))
+            return False
+        return not any(job_id in message for job_id in self.job_ids)
+
+
+def quiet_routine_jobs(logger: logging.Logger) -> None:
+    if not any(isinstance(existing, QuietRoutineJobs) for existing in logger.filters):
+        logger.addFilter(QuietRoutineJobs())
 
 
 def wait_for_redis(url: str) -> None:
