@@ -39,6 +39,7 @@ from portal.tenancy import current_subscriber_id, get_site_or_404
 RUNS_PER_PAGE = 20
 OUTCOMES_PER_PAGE = 50
 RECENT_RUNS = 5
+RUNS_CHANGED = "sync-runs-changed"  # HTMX event: a run started, stopped or ended (see _progress_fragment)
 
 
 # --- what the tab shows for one link ------------------------------------------------------------
@@ -188,9 +189,6 @@ def _progress_fragment(run: SyncRun, status: int = 200, *, runs_changed: bool, *
     if runs_changed:
         response.headers["HX-Trigger"] = RUNS_CHANGED
     return response
-
-
-RUNS_CHANGED = "sync-runs-changed"
 
 
 # --- reading runs afterwards ---------------------------------------------------------------------

@@ -43,6 +43,7 @@ class CallNotMade(PartnerTransientError):
     """The portal did not start the call (no slot in time, or too little of a push's claim left):
     nothing was sent, and the partner never saw it, so it says nothing about the account."""
 
+
 KEY_PREFIX = "portal:partner-calls"
 WAITING_TTL_MS = 1500  # a waiter that stops asking (its process died) counts no longer than this
 
@@ -122,7 +123,7 @@ class CallSlots:
 
     def _busy(self) -> CallNotMade:
         return CallNotMade(f"More than {self.cap} calls to the partner were under way for {self.max_wait:g} s; "
-                                     "nothing was sent")
+                           "nothing was sent")
 
     def _acquire(self, bulk: bool, max_wait: float | None = None) -> str | None:
         token = secrets.token_hex(8)

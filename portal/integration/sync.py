@@ -86,8 +86,8 @@ from portal.models import (
 )
 from portal.models.sync import active_key
 from portal.models.types import utcnow
-from portal.transactions import commit, retrying_locked
 from portal.partners.base import PartnerApiError, PartnerAuthError, PartnerError
+from portal.transactions import commit, retrying_locked
 
 log = logging.getLogger(__name__)
 
@@ -414,6 +414,7 @@ class _Executor:
         self.failures_in_a_row = 0
         self.answered: CallOutcome | None = None  # since the last progress write: noted on the account
         self.failing: CallOutcome | None = None
+        self.an_answer = call_signal(None, self.account.partner_name)
         self.failures_to_stop = max(CONSECUTIVE_FAILURES_TO_STOP, 3 * self.cap)
         self.last_write = time.monotonic()
         self.status_map = StatusMap(self.account.status_mapping)
@@ -640,12 +641,11 @@ class _Executor:
             found = self.client.find_orders(number, customer_id=self.link.customer_id)
         except PartnerError as error:
             return self._partner_failure(order_id, error)
-        answered = call_signal(None, self.account.partner_name)
         if found:
             return _Result(order_id, Outcome.ADOPTED, f"PressWise already has it as order {found[0].partner_order_id}: "
                                                       "it would be adopted, not sent.", found[0].partner_order_id,
-                           signal=answered)
-        return _Result(order_id, Outcome.PUSHED, "PressWise does not have it: it would be sent.", signal=answered)
+                           signal=self.an_answer)
+        return _Result(order_id, Outcome.PUSHED, "PressWise does not have it: it would be sent.", signal=self.an_answer)
 
     def _push_task(self, order_id: int, integration_id: int) -> _Result:
         """One attempt on the same exactly-once path as every push (the claim decides who sends)."""
@@ -690,7 +690,7 @@ class _Executor:
         except PartnerError as error:
             return self._partner_failure(order_id, error)
         return _Result(order_id, Outcome.UNCHANGED, partner_order_id=partner_order_id, status_answer=answer,
-                       context=context, signal=call_signal(None, self.account.partner_name))
+                       context=context, signal=self.an_answer)
 
     def _partner_failure(self, order_id: int, error: PartnerError) -> _Result:
         message = outcome_of(error, self.account.partner_name).message
