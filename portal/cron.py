@@ -40,13 +40,13 @@ def cron_command(redis_timeout: float) -> None:
     interval = int(current_app.config["SWEEP_INTERVAL"])
     schedule_interval = int(current_app.config["SYNC_SCHEDULE_INTERVAL"])
     log = logging.getLogger("portal.cron")
-    # A line per job enqueued, every few seconds: only its warnings are worth reading. (CronScheduler's
-    # own logging_level applies only when nothing configured logging before, and the app has.)
+    # A line per job enqueued, every few seconds: only its warnings are worth reading. CronScheduler's
+    # logging_level applies only when nothing configured logging before it (make run has: the app's).
     logging.getLogger("rq.cron").setLevel(logging.WARNING)
     log.info("enqueueing the sweeps every %s s and starting scheduled status syncs every %s s",
              interval, schedule_interval)
     while True:
-        scheduler = CronScheduler(connection=redis_connection())
+        scheduler = CronScheduler(connection=redis_connection(), logging_level=logging.WARNING)
         # A sweep left in the queue while no worker ran is stale by the next one: let it expire.
         scheduler.register(sweep, task_queue().name, interval=interval, ttl=interval * 3, result_ttl=interval * 3,
                            failure_ttl=3600)

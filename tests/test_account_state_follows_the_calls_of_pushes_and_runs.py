@@ -50,7 +50,7 @@ def test_what_a_call_says_about_the_account(failure, answered):
     assert account_answered(failure) is answered
 
 
-def test_a_call_the_portal_never_made_says_nothing(app):
+def test_a_call_the_portal_never_made_says_nothing_and_a_refusal_is_an_answer():
     assert call_signal(CallNotMade("no slot in time; nothing was sent"), "PressWise") is None
     assert call_signal(PartnerApiError(2, "data.item[1].quantity"), "PressWise").ok
     assert not call_signal(PartnerTransientError("HTTP 500"), "PressWise").ok
